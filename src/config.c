@@ -1,0 +1,288 @@
+#include "config.h"
+#include "error.h"
+#include "model.h"
+#include "toymoe.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { F_INT, F_NUM, F_OPT, F_BOOL } field_kind;
+
+typedef struct {
+    const char *name;
+    field_kind kind;
+    size_t offset;
+    double lo, hi;
+    int lo_open, hi_open;
+    double def;
+    const char *const *options;  // F_OPT: NULL-terminated, index = stored value
+    const char *doc;
+} field;
+
+static const char *const importance_opts[] = {"decay", "decay_perm", "uniform", "last", NULL};
+static const char *const bias_opts[] = {"xavier", "zero", NULL};
+static const char *const router_opts[] = {"xavier", "zero", "diagonal", "khot_ordered", "khot_random", NULL};
+static const char *const schedule_opts[] = {"constant", "linear", "cosine", NULL};
+static const char *const loss_opts[] = {"sum", "mean", NULL};
+
+#define OFF(f) offsetof(tm_config, f)
+static const field fields[] = {
+    {"n", F_INT, OFF(n), 1, 4096, 0, 0, 20, NULL, "input features"},
+    {"m", F_INT, OFF(m), 1, 4096, 0, 0, 6, NULL, "hidden dimensions per expert"},
+    {"experts", F_INT, OFF(experts), 1, 1024, 0, 0, 1, NULL, "number of experts E (1 = dense)"},
+    {"k", F_INT, OFF(k), 1, 1024, 0, 0, 1, NULL, "active experts per input (top-k), at most experts"},
+    {"p", F_NUM, OFF(p), 0, 1, 1, 0, 0.1, NULL, "feature probability 1-S"},
+    {"importance", F_OPT, OFF(importance), 0, 0, 0, 0, TM_IMP_DECAY, importance_opts,
+     "importance profile: base^i, permuted base^i, all ones, ones with the last = importance_last"},
+    {"importance_base", F_NUM, OFF(importance_base), 0, 1, 1, 0, 0.7, NULL, "base of the decaying importance"},
+    {"importance_last", F_NUM, OFF(importance_last), 0, 1000, 0, 0, 1.0, NULL, "relative importance r of the last feature"},
+    {"perm_seed", F_INT, OFF(perm_seed), 0, 2147483647, 0, 0, 0, NULL, "seed of the importance permutation (shared across models)"},
+    {"bias_init", F_OPT, OFF(bias_init), 0, 0, 0, 0, TM_BIAS_XAVIER, bias_opts,
+     "output bias init: xavier normal (reference) or zero (Anthropic)"},
+    {"router_init", F_OPT, OFF(router_init), 0, 0, 0, 0, TM_ROUTER_XAVIER, router_opts, "router init"},
+    {"steps", F_INT, OFF(steps), 0, 100000000, 0, 0, 10000, NULL, "training steps (also the schedule length)"},
+    {"batch", F_INT, OFF(batch), 1, 65536, 0, 0, 1024, NULL, "samples per step"},
+    {"lr", F_NUM, OFF(lr), 0, 10, 1, 0, 1e-3, NULL, "AdamW learning rate"},
+    {"schedule", F_OPT, OFF(schedule), 0, 0, 0, 0, TM_SCHED_CONSTANT, schedule_opts, "learning-rate schedule"},
+    {"weight_decay", F_NUM, OFF(weight_decay), 0, 10, 0, 0, 0.01, NULL, "decoupled weight decay"},
+    {"beta1", F_NUM, OFF(beta1), 0, 1, 0, 1, 0.9, NULL, "AdamW beta1"},
+    {"beta2", F_NUM, OFF(beta2), 0, 1, 0, 1, 0.999, NULL, "AdamW beta2"},
+    {"eps", F_NUM, OFF(eps), 0, 1, 1, 0, 1e-8, NULL, "AdamW epsilon"},
+    {"loss", F_OPT, OFF(loss), 0, 0, 0, 0, TM_LOSS_SUM, loss_opts,
+     "sum: sum over features (single models); mean: mean over features (sweeps)"},
+    {"load_balance", F_BOOL, OFF(load_balance), 0, 1, 0, 0, 0, NULL, "add the Switch load-balancing loss"},
+    {"lb_alpha", F_NUM, OFF(lb_alpha), 0, 100, 0, 0, 0.01, NULL, "load-balancing weight alpha"},
+    {"seed", F_NUM, OFF(seed), 0, 4294967295.0, 0, 0, 0, NULL, "seed of every random draw (integer)"},
+};
+#define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
+
+// seed is stored as a double (it spans [0, 2^32)) but must be integral.
+static int integral(const field *f) { return f->kind == F_INT || !strcmp(f->name, "seed"); }
+
+static const field *find_field(const char *name) {
+    for (int i = 0; i < NFIELDS; i++)
+        if (strcmp(fields[i].name, name) == 0) return &fields[i];
+    return NULL;
+}
+
+const char *tm_config_field_name(int i) { return i >= 0 && i < NFIELDS ? fields[i].name : NULL; }
+
+static void range_text(const field *f, char *buf, size_t cap) {
+    if (f->kind == F_OPT) {
+        size_t used = 0;
+        buf[0] = 0;
+        for (int j = 0; f->options[j]; j++)
+            used += (size_t)snprintf(buf + used, used < cap ? cap - used : 0, "%s%s", j ? "|" : "", f->options[j]);
+    } else if (f->kind == F_BOOL) {
+        snprintf(buf, cap, "true|false");
+    } else {
+        snprintf(buf, cap, "%s%s in %c%.10g, %.10g%c", integral(f) ? "an integer" : "a number",
+                 "", f->lo_open ? '(' : '[', f->lo, f->hi, f->hi_open ? ')' : ']');
+    }
+}
+
+const char *tm_config_field_help(int i, char *buf, size_t cap) {
+    if (i < 0 || i >= NFIELDS) return NULL;
+    char range[128];
+    range_text(&fields[i], range, sizeof range);
+    snprintf(buf, cap, "%s (%s)", fields[i].doc, range);
+    return buf;
+}
+
+static void store(tm_config *c, const field *f, double v) {
+    char *base = (char *)c + f->offset;
+    if (f->kind == F_NUM) *(double *)base = v;
+    else *(int32_t *)base = (int32_t)v;
+}
+
+static double load(const tm_config *c, const field *f) {
+    const char *base = (const char *)c + f->offset;
+    return f->kind == F_NUM ? *(const double *)base : (double)*(const int32_t *)base;
+}
+
+void tm_config_defaults(tm_config *c) {
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < NFIELDS; i++) store(c, &fields[i], fields[i].def);
+}
+
+// Shown values are clipped so hostile input cannot flood the message.
+static void shown(const char *value, char *out, size_t cap) {
+    size_t n = strlen(value);
+    if (n + 1 <= cap) { memcpy(out, value, n + 1); return; }
+    memcpy(out, value, cap - 4);
+    memcpy(out + cap - 4, "...", 4);
+}
+
+static int set_field(tm_config *c, const field *f, const char *value, int quoted) {
+    char range[160], got[40];
+    range_text(f, range, sizeof range);
+    shown(value, got, sizeof got);
+    if (f->kind == F_OPT) {
+        for (int j = 0; f->options[j]; j++)
+            if (strcmp(f->options[j], value) == 0) { store(c, f, j); return TM_OK; }
+        return tm_fail(TM_ERR_ARG, "%s: must be one of %s, got '%s'", f->name, range, got);
+    }
+    if (f->kind == F_BOOL) {
+        if (!strcmp(value, "true") || (!quoted && !strcmp(value, "1"))) { store(c, f, 1); return TM_OK; }
+        if (!strcmp(value, "false") || (!quoted && !strcmp(value, "0"))) { store(c, f, 0); return TM_OK; }
+        return tm_fail(TM_ERR_ARG, "%s: must be true or false, got '%s'", f->name, got);
+    }
+    char *end = NULL;
+    double v = quoted ? NAN : strtod(value, &end);
+    if (quoted || end == value || *end != 0)
+        return tm_fail(TM_ERR_ARG, "%s: must be %s, got '%s'", f->name, range, got);
+    int bad = !isfinite(v) || v < f->lo || v > f->hi || (f->lo_open && v == f->lo) ||
+              (f->hi_open && v == f->hi) || (integral(f) && v != floor(v));
+    if (bad) return tm_fail(TM_ERR_ARG, "%s: must be %s, got %s", f->name, range, got);
+    store(c, f, v);
+    return TM_OK;
+}
+
+int tm_config_set(tm_config *c, const char *name, const char *value) {
+    if (!c || !name || !value) return tm_fail(TM_ERR_ARG, "config: missing field name or value");
+    const field *f = find_field(name);
+    if (!f) {
+        char got[40];
+        shown(name, got, sizeof got);
+        return tm_fail(TM_ERR_ARG, "config: unknown field '%s'", got);
+    }
+    return set_field(c, f, value, 0);
+}
+
+// ---- a small JSON reader for one flat object of numbers, strings and booleans
+typedef struct { const char *s; } cursor;
+
+static void skip_ws(cursor *q) {
+    while (*q->s == ' ' || *q->s == '\t' || *q->s == '\n' || *q->s == '\r') q->s++;
+}
+
+// Reads a JSON string into out (truncated past cap-1 and flagged); 0 on error.
+static int read_string(cursor *q, char *out, size_t cap, int *too_long) {
+    if (*q->s != '"') return 0;
+    q->s++;
+    size_t n = 0;
+    *too_long = 0;
+    while (*q->s && *q->s != '"') {
+        char ch = *q->s++;
+        if (ch == '\\') {
+            ch = *q->s++;
+            if (!ch) return 0;
+            if (ch == 'u') {  // keep \uXXXX as '?': no field name or option needs it
+                for (int i = 0; i < 4; i++) if (!*q->s++) return 0;
+                ch = '?';
+            } else if (ch == 'n') ch = '\n';
+            else if (ch == 't') ch = '\t';
+        }
+        if (n + 1 < cap) out[n++] = ch;
+        else *too_long = 1;
+    }
+    if (*q->s != '"') return 0;
+    q->s++;
+    out[n] = 0;
+    return 1;
+}
+
+int tm_config_parse_json(tm_config *c, const char *json) {
+    if (!c || !json) return tm_fail(TM_ERR_ARG, "config: no JSON text given");
+    cursor q = {json};
+    char key[64], value[96];
+    int too_long;
+    skip_ws(&q);
+    if (*q.s != '{') return tm_fail(TM_ERR_ARG, "config: expected a JSON object starting with '{'");
+    q.s++;
+    skip_ws(&q);
+    if (*q.s == '}') { q.s++; goto done; }
+    for (;;) {
+        skip_ws(&q);
+        if (!read_string(&q, key, sizeof key, &too_long)) return tm_fail(TM_ERR_ARG, "config: expected a quoted field name");
+        if (too_long) return tm_fail(TM_ERR_ARG, "config: unknown field '%.32s...'", key);
+        const field *f = find_field(key);
+        if (!f) {
+            char got[40];
+            shown(key, got, sizeof got);
+            return tm_fail(TM_ERR_ARG, "config: unknown field '%s'", got);
+        }
+        skip_ws(&q);
+        if (*q.s != ':') return tm_fail(TM_ERR_ARG, "config: expected ':' after '%s'", key);
+        q.s++;
+        skip_ws(&q);
+        int quoted = *q.s == '"';
+        if (quoted) {
+            if (!read_string(&q, value, sizeof value, &too_long)) return tm_fail(TM_ERR_ARG, "%s: unterminated string", key);
+            if (too_long) strcpy(value + sizeof value - 4, "...");
+        } else {
+            size_t n = 0;
+            while (*q.s && *q.s != ',' && *q.s != '}' && *q.s != ' ' && *q.s != '\n' && *q.s != '\t' && *q.s != '\r') {
+                if (n + 1 < sizeof value) value[n++] = *q.s;
+                q.s++;
+            }
+            value[n] = 0;
+            if (n == 0) return tm_fail(TM_ERR_ARG, "%s: missing value", key);
+        }
+        int rc = set_field(c, f, value, quoted);
+        if (rc) return rc;
+        skip_ws(&q);
+        if (*q.s == ',') { q.s++; continue; }
+        if (*q.s == '}') { q.s++; break; }
+        return tm_fail(TM_ERR_ARG, "config: expected ',' or '}' after '%s'", key);
+    }
+done:
+    skip_ws(&q);
+    if (*q.s) return tm_fail(TM_ERR_ARG, "config: unexpected text after the JSON object");
+    return tm_config_validate(c);
+}
+
+int tm_config_validate(const tm_config *c) {
+    if (c->k > c->experts)
+        return tm_fail(TM_ERR_ARG, "k: must be an integer in [1, experts=%d], got %d", c->experts, c->k);
+    uint64_t bytes = tm_model_memory_bytes(c);
+    if (bytes > TM_MEMORY_CAP)
+        return tm_fail(TM_ERR_MEMORY,
+                       "config: model and batch need %.1f MiB (n=%d, m=%d, experts=%d, batch=%d), over the %u MiB limit",
+                       (double)bytes / 1048576.0, c->n, c->m, c->experts, c->batch, TM_MEMORY_CAP >> 20);
+    return TM_OK;
+}
+
+int tm_config_to_json(const tm_config *c, char *out, size_t cap) {
+    size_t used = 0;
+    used += (size_t)snprintf(out, cap, "{");
+    for (int i = 0; i < NFIELDS; i++) {
+        const field *f = &fields[i];
+        double v = load(c, f);
+        const char *sep = i ? "," : "";
+        char *dst = out + (used < cap ? used : cap);
+        size_t left = used < cap ? cap - used : 0;
+        if (f->kind == F_OPT) used += (size_t)snprintf(dst, left, "%s\"%s\":\"%s\"", sep, f->name, f->options[(int)v]);
+        else if (f->kind == F_BOOL) used += (size_t)snprintf(dst, left, "%s\"%s\":%s", sep, f->name, v ? "true" : "false");
+        else used += (size_t)snprintf(dst, left, "%s\"%s\":%.10g", sep, f->name, v);
+    }
+    used += (size_t)snprintf(out + (used < cap ? used : cap), used < cap ? cap - used : 0, "}");
+    return used < cap ? TM_OK : tm_fail(TM_ERR_ARG, "config: JSON buffer too small");
+}
+
+const char *tm_schema_json(void) {
+    static char buf[6144];
+    if (buf[0]) return buf;
+    size_t used = (size_t)snprintf(buf, sizeof buf, "[");
+    for (int i = 0; i < NFIELDS; i++) {
+        const field *f = &fields[i];
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s{\"name\":\"%s\",\"doc\":\"%s\",", i ? "," : "", f->name, f->doc);
+        if (f->kind == F_OPT) {
+            used += (size_t)snprintf(buf + used, sizeof buf - used, "\"type\":\"option\",\"default\":\"%s\",\"options\":[",
+                                     f->options[(int)f->def]);
+            for (int j = 0; f->options[j]; j++)
+                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s\"%s\"", j ? "," : "", f->options[j]);
+            used += (size_t)snprintf(buf + used, sizeof buf - used, "]}");
+        } else if (f->kind == F_BOOL) {
+            used += (size_t)snprintf(buf + used, sizeof buf - used, "\"type\":\"bool\",\"default\":%s}", f->def ? "true" : "false");
+        } else {
+            used += (size_t)snprintf(buf + used, sizeof buf - used,
+                                     "\"type\":\"%s\",\"default\":%.10g,\"min\":%.10g,\"max\":%.10g,\"min_open\":%s,\"max_open\":%s}",
+                                     integral(f) ? "int" : "number", f->def, f->lo, f->hi,
+                                     f->lo_open ? "true" : "false", f->hi_open ? "true" : "false");
+        }
+    }
+    snprintf(buf + used, sizeof buf - used, "]");
+    return buf;
+}

@@ -1,0 +1,23 @@
+// Sparse feature batches and importance profiles (SPEC section 1).
+#ifndef TM_DATA_H
+#define TM_DATA_H
+#include "rng.h"
+#include <stdint.h>
+
+typedef struct {
+    int32_t batch, n;
+    float *x;          // (batch, n) dense values, 0 where absent
+    int32_t *nz;       // (batch, n) indices of present features, first nz_count[b] valid
+    int32_t *nz_count; // (batch,)
+} tm_batch;
+
+int tm_batch_init(tm_batch *b, int32_t batch, int32_t n);  // TM_OK or TM_ERR_MEMORY
+void tm_batch_free(tm_batch *b);
+// Each feature present with probability p, value U[0,1).
+void tm_batch_sample(tm_batch *b, float p, tm_rng *rng);
+// Rebuild the sparse index from b->x (after editing x by hand).
+void tm_batch_index(tm_batch *b);
+
+// importance (n,): kind is TM_IMP_*; base^i, permuted base^i, ones, ones with last = r.
+void tm_importance(float *imp, int32_t n, int32_t kind, float base, float last, uint32_t perm_seed);
+#endif

@@ -1,0 +1,18 @@
+#include "error.h"
+#include "toymoe.h"
+#include <stdarg.h>
+#include <stdio.h>
+
+static char last_error[512];
+
+int tm_fail(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void tm_clear_error(void) { last_error[0] = 0; }
+
+const char *tm_last_error(void) { return last_error; }

@@ -1,0 +1,164 @@
+// The hot loops, the only file with SIMD intrinsics. Each kernel has a wasm
+// SIMD128 path and a scalar path that performs the same float operations in
+// the same order (4 interleaved partial sums, no FMA), so native and wasm
+// builds give bit-identical results.
+#ifndef TM_KERNELS_H
+#define TM_KERNELS_H
+#include <math.h>
+#include <stdint.h>
+
+#if defined(__wasm_simd128__) && !defined(TM_NO_SIMD)
+#include <wasm_simd128.h>
+#define TM_SIMD 1
+#else
+#define TM_SIMD 0
+#endif
+
+// x (n,), y (n,) -> y += a*x
+static inline void tm_axpy(int32_t n, float a, const float *restrict x, float *restrict y) {
+    int32_t i = 0;
+#if TM_SIMD
+    v128_t va = wasm_f32x4_splat(a);
+    for (; i + 4 <= n; i += 4)
+        wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_f32x4_mul(va, wasm_v128_load(x + i))));
+#endif
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+// x (n,), y (n,) -> sum_i x_i y_i, lanes summed as ((l0+l1)+(l2+l3)) + tail
+static inline float tm_dot(int32_t n, const float *restrict x, const float *restrict y) {
+    int32_t i = 0;
+    float tail = 0.0f;
+#if TM_SIMD
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (; i + 4 <= n; i += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(x + i), wasm_v128_load(y + i)));
+    float l0 = wasm_f32x4_extract_lane(acc, 0), l1 = wasm_f32x4_extract_lane(acc, 1);
+    float l2 = wasm_f32x4_extract_lane(acc, 2), l3 = wasm_f32x4_extract_lane(acc, 3);
+#else
+    float l0 = 0.0f, l1 = 0.0f, l2 = 0.0f, l3 = 0.0f;
+    for (; i + 4 <= n; i += 4) {
+        l0 += x[i] * y[i]; l1 += x[i + 1] * y[i + 1];
+        l2 += x[i + 2] * y[i + 2]; l3 += x[i + 3] * y[i + 3];
+    }
+#endif
+    for (; i < n; i++) tail += x[i] * y[i];
+    return ((l0 + l1) + (l2 + l3)) + tail;
+}
+
+// One pass over a row: d (n,), w (n,), dw (n,) -> returns d.w and does dw += a*d
+static inline float tm_dot_axpy(int32_t n, const float *restrict d, const float *restrict w, float *restrict dw, float a) {
+    int32_t i = 0;
+    float tail = 0.0f;
+#if TM_SIMD
+    v128_t acc = wasm_f32x4_splat(0.0f), va = wasm_f32x4_splat(a);
+    for (; i + 4 <= n; i += 4) {
+        v128_t vd = wasm_v128_load(d + i);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(vd, wasm_v128_load(w + i)));
+        wasm_v128_store(dw + i, wasm_f32x4_add(wasm_v128_load(dw + i), wasm_f32x4_mul(va, vd)));
+    }
+    float l0 = wasm_f32x4_extract_lane(acc, 0), l1 = wasm_f32x4_extract_lane(acc, 1);
+    float l2 = wasm_f32x4_extract_lane(acc, 2), l3 = wasm_f32x4_extract_lane(acc, 3);
+#else
+    float l0 = 0.0f, l1 = 0.0f, l2 = 0.0f, l3 = 0.0f;
+    for (; i + 4 <= n; i += 4) {
+        l0 += d[i] * w[i]; l1 += d[i + 1] * w[i + 1];
+        l2 += d[i + 2] * w[i + 2]; l3 += d[i + 3] * w[i + 3];
+        dw[i] += a * d[i]; dw[i + 1] += a * d[i + 1];
+        dw[i + 2] += a * d[i + 2]; dw[i + 3] += a * d[i + 3];
+    }
+#endif
+    for (; i < n; i++) { tail += d[i] * w[i]; dw[i] += a * d[i]; }
+    return ((l0 + l1) + (l2 + l3)) + tail;
+}
+
+// ReLU and its gate: pre (n,) -> y = max(pre,0); d = pre > 0 ? a*g : 0 (d may be NULL)
+static inline void tm_relu(int32_t n, const float *restrict pre, float *restrict y) {
+    int32_t i = 0;
+#if TM_SIMD
+    v128_t zero = wasm_f32x4_splat(0.0f);
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_pmax(wasm_v128_load(pre + i), zero));
+#endif
+    for (; i < n; i++) y[i] = pre[i] > 0.0f ? pre[i] : 0.0f;
+}
+
+// pre (n,), g (n,) -> d = pre > 0 ? a*g : 0
+static inline void tm_relu_grad(int32_t n, const float *restrict pre, const float *restrict g, float a, float *restrict d) {
+    int32_t i = 0;
+#if TM_SIMD
+    v128_t zero = wasm_f32x4_splat(0.0f), va = wasm_f32x4_splat(a);
+    for (; i + 4 <= n; i += 4) {
+        v128_t on = wasm_f32x4_gt(wasm_v128_load(pre + i), zero);
+        wasm_v128_store(d + i, wasm_v128_and(on, wasm_f32x4_mul(va, wasm_v128_load(g + i))));
+    }
+#endif
+    for (; i < n; i++) d[i] = pre[i] > 0.0f ? a * g[i] : 0.0f;
+}
+
+// x (n,) target, y (n,) output, imp (n,) -> g = scale*2*imp*(y-x); returns sum imp*(y-x)^2
+static inline float tm_sq_error(int32_t n, const float *restrict x, const float *restrict y, const float *restrict imp,
+                                float scale2, float *restrict g) {
+    int32_t i = 0;
+    float tail = 0.0f;
+#if TM_SIMD
+    v128_t acc = wasm_f32x4_splat(0.0f), vs = wasm_f32x4_splat(scale2);
+    for (; i + 4 <= n; i += 4) {
+        v128_t r = wasm_f32x4_sub(wasm_v128_load(y + i), wasm_v128_load(x + i));
+        v128_t ir = wasm_f32x4_mul(wasm_v128_load(imp + i), r);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(ir, r));
+        wasm_v128_store(g + i, wasm_f32x4_mul(vs, ir));
+    }
+    float l0 = wasm_f32x4_extract_lane(acc, 0), l1 = wasm_f32x4_extract_lane(acc, 1);
+    float l2 = wasm_f32x4_extract_lane(acc, 2), l3 = wasm_f32x4_extract_lane(acc, 3);
+#else
+    float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (; i + 4 <= n; i += 4)
+        for (int32_t j = 0; j < 4; j++) {
+            float r = y[i + j] - x[i + j], ir = imp[i + j] * r;
+            l[j] += ir * r;
+            g[i + j] = scale2 * ir;
+        }
+    float l0 = l[0], l1 = l[1], l2 = l[2], l3 = l[3];
+#endif
+    for (; i < n; i++) {
+        float r = y[i] - x[i], ir = imp[i] * r;
+        tail += ir * r;
+        g[i] = scale2 * ir;
+    }
+    return ((l0 + l1) + (l2 + l3)) + tail;
+}
+
+// AdamW on a flat arena, PyTorch's operation order:
+// p *= 1-lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+// p -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps)
+static inline void tm_adamw_kernel(int32_t n, float *restrict p, const float *restrict g, float *restrict m,
+                                   float *restrict v, float decay, float b1, float b2, float step, float inv_sqrt_bc2,
+                                   float eps) {
+    int32_t i = 0;
+    float c1 = 1.0f - b1, c2 = 1.0f - b2;
+#if TM_SIMD
+    v128_t vdecay = wasm_f32x4_splat(decay), vb1 = wasm_f32x4_splat(b1), vb2 = wasm_f32x4_splat(b2);
+    v128_t vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2), vstep = wasm_f32x4_splat(step);
+    v128_t vbc2 = wasm_f32x4_splat(inv_sqrt_bc2), veps = wasm_f32x4_splat(eps);
+    for (; i + 4 <= n; i += 4) {
+        v128_t vg = wasm_v128_load(g + i);
+        v128_t vm = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vc1, vg));
+        v128_t vv = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)), wasm_f32x4_mul(vc2, wasm_f32x4_mul(vg, vg)));
+        v128_t denom = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(vv), vbc2), veps);
+        v128_t vp = wasm_f32x4_mul(wasm_v128_load(p + i), vdecay);
+        vp = wasm_f32x4_sub(vp, wasm_f32x4_mul(vstep, wasm_f32x4_div(vm, denom)));
+        wasm_v128_store(m + i, vm);
+        wasm_v128_store(v + i, vv);
+        wasm_v128_store(p + i, vp);
+    }
+#endif
+    for (; i < n; i++) {
+        float gi = g[i];
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * (gi * gi);
+        float denom = sqrtf(vi) * inv_sqrt_bc2 + eps;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * decay - step * (mi / denom);
+    }
+}
+#endif

@@ -1,0 +1,52 @@
+// A toy model (dense = 1 expert): the parameter arena, its initialisation and
+// the hand-written forward/backward pass over one batch (SPEC sections 2, 3, 5).
+#ifndef TM_MODEL_H
+#define TM_MODEL_H
+#include "config.h"
+#include "data.h"
+#include "rng.h"
+#include "toymoe.h"
+#include <stddef.h>
+#include <stdint.h>
+
+struct tm_model {
+    tm_config cfg;
+    char config_json[1024];
+    int32_t n, m, E, k;
+    // Arena: W (E,n,m) | b (E,n) | router (E,n). grad, adam_m, adam_v: same layout.
+    float *params, *grad, *adam_m, *adam_v;
+    int32_t nparams;
+    float *W, *b, *router, *gW, *gb, *grouter;  // views into the arenas
+    // W transposed, (E,m,n), so the decoder runs along n in SIMD lanes; and its gradient.
+    float *WT, *gWT;
+    float *importance;  // (n,)
+    tm_batch batch;
+    // Per-sample scratch
+    float *pre, *y;     // (k,n) expert pre-activations and outputs
+    float *h, *dh;      // (k,m)
+    float *out, *dout, *d;  // (n,)
+    float *scores, *gates, *dgate;  // (E,)
+    int32_t *chosen;    // (k,)
+    float *batch_gates; // (batch,E) router probabilities, kept for load balancing
+    int32_t *batch_choice; // (batch,k) selected experts, kept for metrics
+    tm_rng data_rng;
+    int32_t step, nonfinite_step;
+    float last_loss;
+    float *history;
+    int32_t history_len, history_cap, history_stride;
+};
+
+uint64_t tm_model_memory_bytes(const tm_config *c);
+tm_model *tm_model_new(const tm_config *c);   // NULL + tm_last_error on failure
+void tm_model_init_params(tm_model *m, uint32_t seed);
+void tm_model_sync_transpose(tm_model *m);    // WT <- W after params change
+
+// Routing for one input: x (n,) with nonzero indices nz (count,) -> gates (E,)
+// softmax probabilities, chosen (k,) top-k (ties to the lowest index), weights (k,).
+void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t count, float *scores, float *gates,
+              int32_t *chosen, float *weights);
+
+// Loss of the batch (reconstruction + load balancing if on). With grad != 0
+// the gradient is written to m->grad (overwritten, not accumulated).
+float tm_model_batch(tm_model *m, const tm_batch *batch, int grad);
+#endif

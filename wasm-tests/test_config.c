@@ -1,0 +1,80 @@
+// Config validation: every bad field gets its own message naming it, and the
+// library stays usable after each error.
+#include "check.h"
+#include "toymoe.h"
+#include <string.h>
+
+static void expect_error(const char *json, const char *needle) {
+    tm_model *m = tm_model_create(json);
+    CHECK(m == NULL, "accepted %s", json);
+    CHECK(strstr(tm_last_error(), needle) != NULL, "%s -> '%s' lacks '%s'", json, tm_last_error(), needle);
+    tm_model_free(m);
+}
+
+int main(void) {
+    tm_model *m = tm_model_create("{}");
+    CHECK(m != NULL && tm_last_error()[0] == 0, "defaults: %s", tm_last_error());
+    CHECK(strstr(tm_model_config_json(m), "\"n\":20,\"m\":6,\"experts\":1,\"k\":1,\"p\":0.1") != NULL, "%s",
+          tm_model_config_json(m));
+    // The normalised config round-trips.
+    tm_model *again = tm_model_create(tm_model_config_json(m));
+    CHECK(again && !strcmp(tm_model_config_json(m), tm_model_config_json(again)), "round trip");
+    tm_model_free(again);
+    tm_model_free(m);
+
+    expect_error("{\"n\":0}", "n: must be an integer in [1, 4096], got 0");
+    expect_error("{\"n\":-3}", "n: must be an integer in [1, 4096]");
+    expect_error("{\"m\":0}", "m: must be an integer");
+    expect_error("{\"experts\":0}", "experts: must be");
+    expect_error("{\"n\":2.5}", "n: must be an integer");
+    expect_error("{\"experts\":2,\"k\":3}", "k: must be an integer in [1, experts=2], got 3");
+    expect_error("{\"p\":0}", "p: must be a number in (0, 1], got 0");
+    expect_error("{\"p\":1.5}", "p: must be a number in (0, 1]");
+    expect_error("{\"p\":nan}", "p: must be a number");
+    expect_error("{\"lr\":inf}", "lr: must be a number");
+    expect_error("{\"lr\":1e999}", "lr: must be a number");
+    expect_error("{\"lr\":null}", "lr: must be a number");
+    expect_error("{\"lr\":\"0.1\"}", "lr: must be a number");
+    expect_error("{\"beta1\":1}", "beta1: must be a number in [0, 1)");
+    expect_error("{\"batch\":0}", "batch: must be an integer");
+    expect_error("{\"steps\":-1}", "steps: must be an integer");
+    expect_error("{\"seed\":1.5}", "seed: must be an integer");
+    expect_error("{\"router_init\":\"orthogonal\"}", "router_init: must be one of xavier|zero|diagonal|khot_ordered|khot_random");
+    expect_error("{\"router_init\":3}", "router_init: must be one of");
+    expect_error("{\"loss\":\"<script>alert(1)</script>\"}", "loss: must be one of sum|mean");
+    expect_error("{\"load_balance\":\"yes\"}", "load_balance: must be true or false");
+    expect_error("{\"colour\":1}", "unknown field 'colour'");
+    expect_error("{\"n\":20", "expected ',' or '}'");
+    expect_error("[1,2]", "expected a JSON object");
+    expect_error("{\"n\":20} trailing", "unexpected text");
+    expect_error("{\"n\":4096,\"m\":4096,\"experts\":64}", "over the 256 MiB limit");
+    expect_error("{\"n\":1000,\"batch\":65536}", "MiB (n=1000, m=6, experts=1, batch=65536)");
+    CHECK(tm_model_create(NULL) == NULL && strstr(tm_last_error(), "no JSON"), "NULL config");
+    char longkey[400] = "{\"";
+    memset(longkey + 2, 'a', 300);
+    strcpy(longkey + 302, "\":1}");
+    expect_error(longkey, "unknown field 'aaaa");
+    CHECK(strlen(tm_last_error()) < 120, "message stays short: %zu", strlen(tm_last_error()));
+    // Still usable, and the error clears on success.
+    m = tm_model_create("{\"n\":5,\"m\":2,\"experts\":2,\"k\":2,\"batch\":8}");
+    CHECK(m != NULL && tm_last_error()[0] == 0, "usable after errors: %s", tm_last_error());
+    CHECK(tm_train(m, -1) == TM_ERR_ARG && strstr(tm_last_error(), "steps"), "negative steps");
+    CHECK(tm_train(m, 10) == TM_OK, "train after error");
+    CHECK(tm_train(NULL, 10) == TM_ERR_ARG, "NULL model");
+    tm_model_free(m);
+    // A learning rate that blows up stops training with the step named.
+    m = tm_model_create("{\"n\":20,\"m\":5,\"lr\":10,\"weight_decay\":10,\"batch\":64}");
+    int rc = TM_OK;
+    for (int i = 0; i < 200 && rc == TM_OK; i++) rc = tm_train(m, 10);
+    printf("lr=10, wd=10: rc %d, '%s'\n", rc, tm_last_error());
+    CHECK(rc == TM_ERR_NONFINITE && strstr(tm_last_error(), "non-finite at step"), "nonfinite: %s", tm_last_error());
+    CHECK(tm_train(m, 1) == TM_ERR_NONFINITE, "stays stopped");
+    tm_model_free(m);
+    // NaN written into the arena by a caller is caught on the next step.
+    m = tm_model_create("{\"n\":6,\"m\":2,\"batch\":8}");
+    tm_params(m)[0] = 0.0f / 0.0f;
+    CHECK(tm_train(m, 5) == TM_ERR_NONFINITE && strstr(tm_last_error(), "at step 0"), "NaN weight: %s", tm_last_error());
+    tm_model_free(m);
+    tm_model_free(NULL);
+    return check_summary("config");
+}

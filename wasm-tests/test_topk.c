@@ -1,0 +1,48 @@
+// Routing: ties go to the lowest index; renormalised weights sum to 1; k=1
+// routers get no gradient from the reconstruction loss.
+#include "check.h"
+#include "model.h"
+#include <math.h>
+#include <string.h>
+
+int main(void) {
+    tm_model *m = tm_model_create("{\"n\":4,\"m\":2,\"experts\":4,\"k\":2,\"router_init\":\"zero\"}");
+    CHECK(m != NULL, "create: %s", tm_last_error());
+    float x[4] = {0.5f, 0.2f, 0.0f, 0.9f}, scores[4], gates[4], w[4];
+    int32_t nz[3] = {0, 1, 3}, chosen[4];
+    tm_route(m, x, nz, 3, scores, gates, chosen, w);
+    CHECK(chosen[0] == 0 && chosen[1] == 1, "zero router: chose %d,%d, expected 0,1", chosen[0], chosen[1]);
+    CHECK(w[0] == 0.5f && w[1] == 0.5f, "zero router weights %g %g", w[0], w[1]);
+    // Experts 1 and 3 tie on the top score, 0 and 2 tie below.
+    float rows[4][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}};
+    memcpy(m->router, rows, sizeof rows);
+    tm_route(m, x, nz, 3, scores, gates, chosen, w);
+    CHECK(chosen[0] == 1 && chosen[1] == 3, "tie among the top: chose %d,%d, expected 1,3", chosen[0], chosen[1]);
+    CHECK(w[0] + w[1] == 1.0f, "weights sum %.9g", w[0] + w[1]);
+    tm_model_free(m);
+    // Random routers, k=3 of 5: weights sum to 1 and follow the gate order.
+    m = tm_model_create("{\"n\":6,\"m\":2,\"experts\":5,\"k\":3,\"seed\":11}");
+    float x6[6] = {0.3f, 0.9f, 0.1f, 0.7f, 0.2f, 0.6f}, sc[5], g5[5], w5[5];
+    int32_t nz6[6] = {0, 1, 2, 3, 4, 5}, ch[5];
+    for (int trial = 0; trial < 20; trial++) {
+        for (int i = 0; i < 30; i++) m->router[i] = (float)((i * 37 + trial * 11) % 17) / 8.0f - 1.0f;
+        tm_route(m, x6, nz6, 6, sc, g5, ch, w5);
+        float sum = w5[0] + w5[1] + w5[2];
+        CHECK(fabsf(sum - 1.0f) < 1e-6f, "trial %d: weights sum %.9g", trial, sum);
+        CHECK(g5[ch[0]] >= g5[ch[1]] && g5[ch[1]] >= g5[ch[2]], "trial %d: order", trial);
+        for (int e = 0; e < 5; e++) {
+            int sel = e == ch[0] || e == ch[1] || e == ch[2];
+            CHECK(sel || g5[e] <= g5[ch[2]], "trial %d: unselected expert %d beats a selected one", trial, e);
+        }
+    }
+    tm_model_free(m);
+    // k = 1 without load balancing: the router's gradient is exactly zero.
+    m = tm_model_create("{\"n\":10,\"m\":2,\"experts\":3,\"k\":1,\"p\":0.5,\"batch\":64}");
+    tm_batch_sample(&m->batch, 0.5f, &m->data_rng);
+    tm_model_batch(m, &m->batch, 1);
+    float gmax = 0.0f;
+    for (int i = 0; i < 30; i++) gmax = fmaxf(gmax, fabsf(m->grouter[i]));
+    CHECK(gmax == 0.0f, "k=1 router gradient %g", gmax);
+    tm_model_free(m);
+    return check_summary("topk");
+}
