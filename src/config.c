@@ -25,6 +25,7 @@ static const char *const bias_opts[] = {"xavier", "zero", NULL};
 static const char *const router_opts[] = {"xavier", "zero", "diagonal", "khot_ordered", "khot_random", NULL};
 static const char *const schedule_opts[] = {"constant", "linear", "cosine", NULL};
 static const char *const loss_opts[] = {"sum", "mean", NULL};
+static const char *const usage_opts[] = {"dense", "sparse", NULL};
 
 #define OFF(f) offsetof(tm_config, f)
 static const field fields[] = {
@@ -53,6 +54,8 @@ static const field fields[] = {
      "sum: sum over features (single models); mean: mean over features (sweeps)"},
     {"load_balance", F_BOOL, OFF(load_balance), 0, 1, 0, 0, 0, NULL, "add the Switch load-balancing loss"},
     {"lb_alpha", F_NUM, OFF(lb_alpha), 0, 100, 0, 0, 0.01, NULL, "load-balancing weight alpha"},
+    {"usage_inputs", F_OPT, OFF(usage_inputs), 0, 0, 0, 0, TM_USAGE_DENSE, usage_opts,
+     "expert-usage inputs: dense (all features present, as the reference's Table 1) or sparse (the model's p)"},
     {"seed", F_NUM, OFF(seed), 0, 4294967295.0, 0, 0, 0, NULL, "seed of every random draw (integer)"},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))

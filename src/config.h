@@ -10,6 +10,7 @@ enum { TM_BIAS_XAVIER, TM_BIAS_ZERO };
 enum { TM_ROUTER_XAVIER, TM_ROUTER_ZERO, TM_ROUTER_DIAGONAL, TM_ROUTER_KHOT_ORDERED, TM_ROUTER_KHOT_RANDOM };
 enum { TM_SCHED_CONSTANT, TM_SCHED_LINEAR, TM_SCHED_COSINE };
 enum { TM_LOSS_SUM, TM_LOSS_MEAN };
+enum { TM_USAGE_DENSE, TM_USAGE_SPARSE };
 
 typedef struct {
     int32_t n, m, experts, k;
@@ -25,6 +26,7 @@ typedef struct {
     int32_t loss;
     int32_t load_balance;
     double lb_alpha;
+    int32_t usage_inputs;
     double seed;  // an integer in [0, 2^32); double so JSON/JS round-trip exactly
 } tm_config;
 

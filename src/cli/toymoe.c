@@ -1,7 +1,9 @@
 // toymoe: the native (and node-wasm) command line.
-//   toymoe train [--n 20 --m 6 ... | --config FILE] [--history-every K] [--weights] [--quiet]
+//   toymoe train [--n 20 --m 6 ... | --config FILE] [--history-every K] [--weights] [--metrics] [--quiet]
+//   toymoe metrics --config FILE --weights FILE [--samples N]
 // Result as JSON on stdout, progress on stderr. Bad flags exit 2 with one line.
 #include "../config.h"
+#include "../metrics.h"
 #include "../model.h"
 #include "../toymoe.h"
 #include <math.h>
@@ -20,9 +22,13 @@ static double now_s(void) {
 static void usage(FILE *out) {
     fprintf(out,
             "usage: toymoe train [options]\n"
+            "       toymoe metrics --config FILE --weights FILE [--samples N]\n"
+            "         (weights: JSON with arrays W, b, router, e.g. the output of train --weights)\n"
             "  --config FILE        JSON config (flags after it override its fields)\n"
             "  --history-every K    loss history entry every K steps (default: steps/100, at least 1)\n"
             "  --weights            include W, b and router in the JSON result\n"
+            "  --metrics            include the metrics (SPEC section 6) in the JSON result\n"
+            "  --samples N          fresh samples for the routing metrics (default 8192)\n"
             "  --quiet              no progress on stderr\n"
             "config fields (flag = field name with '-' for '_'):\n");
     char help[256];
@@ -60,6 +66,117 @@ static void print_floats(const float *x, int32_t n, int32_t every) {
     printf("]");
 }
 
+static void print_nested(const float *x, int32_t rows, int32_t cols) {
+    printf("[");
+    for (int32_t r = 0; r < rows; r++) {
+        printf(r ? "," : "");
+        print_floats(x + (size_t)r * cols, cols, 1);
+    }
+    printf("]");
+}
+
+// The same field names as the JS engine's model.metrics().
+static int print_metrics(tm_model *m, int32_t samples) {
+    int32_t len = tm_metrics_len(m), n = m->n, E = m->E;
+    float *o = malloc((size_t)len * sizeof *o);
+    if (!o || tm_metrics(m, samples, o, len)) { free(o); return 1; }
+#define SEC(w) (o + tm_metrics_offset(m, (w)))
+    static const char *const classes[] = {"ignored", "monosemantic", "superposed"};
+    printf("{\"norms\":");
+    print_nested(SEC(TM_MET_NORM), E, n);
+    printf(",\"interference\":[");
+    for (int32_t e = 0; e < E; e++) { printf(e ? "," : ""); print_nested(SEC(TM_MET_INTERFERENCE) + (size_t)e * n * n, n, n); }
+    printf("],\"polysemanticity\":");
+    print_nested(SEC(TM_MET_POLY), E, n);
+    printf(",\"superposition\":");
+    print_nested(SEC(TM_MET_SUPERPOSITION), E, n);
+    printf(",\"phaseScore\":");
+    print_nested(SEC(TM_MET_PHASE_SCORE), E, n);
+    printf(",\"dim\":");
+    print_nested(SEC(TM_MET_DIM), E, n);
+    printf(",\"classes\":[");
+    for (int32_t e = 0; e < E; e++) {
+        printf("%s[", e ? "," : "");
+        for (int32_t i = 0; i < n; i++) printf("%s\"%s\"", i ? "," : "", classes[(int)SEC(TM_MET_CLASS)[(size_t)e * n + i]]);
+        printf("]");
+    }
+    printf("],\"capacity\":");
+    print_floats(SEC(TM_MET_CAPACITY), E, 1);
+    printf(",\"gateMean\":");
+    print_floats(SEC(TM_MET_GATE_MEAN), E, 1);
+    printf(",\"usage\":{\"unchanged\":");
+    print_floats(SEC(TM_MET_USAGE), E, 1);
+    printf(",\"clamped\":");
+    print_floats(SEC(TM_MET_USAGE) + E, E, 1);
+    printf(",\"onlyMono\":");
+    print_floats(SEC(TM_MET_USAGE) + 2 * E, E, 1);
+    printf("},\"globalDim\":");
+    print_floats(SEC(TM_MET_GLOBAL_DIM), n, 1);
+    const float *sc = SEC(TM_MET_SCALARS);
+    printf(",\"fpd\":%.9g,\"totalCapacity\":%.9g,\"samples\":%.0f,\"loss\":%.9g}", sc[0], sc[1], sc[2], sc[3]);
+#undef SEC
+    free(o);
+    return 0;
+}
+
+// Reads the array after "key": in text into dst (count floats exactly).
+static int read_array(const char *text, const char *key, float *dst, int32_t count) {
+    char pattern[16];
+    snprintf(pattern, sizeof pattern, "\"%s\"", key);
+    const char *p = strstr(text, pattern);
+    if (!p || !(p = strchr(p, '['))) return 0;
+    p++;
+    for (int32_t i = 0; i < count; i++) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p) return 0;
+        dst[i] = (float)v;
+        p = end;
+        while (*p == ' ' || *p == '\n' || *p == ',') p++;
+    }
+    return *p == ']';
+}
+
+static int parse_samples(const char *v, int32_t *samples) {
+    char *end;
+    long s = strtol(v, &end, 10);
+    if (*end || s < 1 || s > 1048576) return 0;
+    *samples = (int32_t)s;
+    return 1;
+}
+
+static int cmd_metrics(int argc, char **argv) {
+    const char *config_path = NULL, *weights_path = NULL;
+    int32_t samples = 8192;
+    for (int i = 0; i < argc; i++) {
+        if (i + 1 >= argc) return bad_usage("%s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--config")) config_path = argv[++i];
+        else if (!strcmp(argv[i], "--weights")) weights_path = argv[++i];
+        else if (!strcmp(argv[i], "--samples")) {
+            if (!parse_samples(argv[++i], &samples)) return bad_usage("--samples: must be an integer in [1, 1048576], got '%s'", argv[i]);
+        } else return bad_usage("unknown flag %s (toymoe metrics --config FILE --weights FILE [--samples N])", argv[i]);
+    }
+    if (!config_path || !weights_path) return bad_usage("%s", "metrics needs --config FILE and --weights FILE");
+    char *cfg_text = read_file(config_path), *w_text = read_file(weights_path);
+    if (!cfg_text || !w_text) { free(cfg_text); free(w_text); return bad_usage("cannot read '%s'", cfg_text ? weights_path : config_path); }
+    tm_model *m = tm_model_create(cfg_text);
+    free(cfg_text);
+    if (!m) { free(w_text); fprintf(stderr, "toymoe: --config: %s\n", tm_last_error()); return 2; }
+    int32_t wn = m->E * m->n * m->m, bn = m->E * m->n;
+    int ok = read_array(w_text, "W", m->W, wn) && read_array(w_text, "b", m->b, bn) && read_array(w_text, "router", m->router, bn);
+    free(w_text);
+    if (!ok) {
+        tm_model_free(m);
+        fprintf(stderr, "toymoe: --weights: needs arrays W (%d), b (%d) and router (%d) for this config\n", wn, bn, bn);
+        return 2;
+    }
+    int rc = print_metrics(m, samples);
+    if (rc) fprintf(stderr, "toymoe: %s\n", tm_last_error());
+    else printf("\n");
+    tm_model_free(m);
+    return rc ? 3 : 0;
+}
+
 static void progress(int32_t done, int32_t total, float loss, double rate, int tty) {
     int width = 30, filled = total ? (int)((int64_t)done * width / total) : width;
     char bar[64];
@@ -74,12 +191,14 @@ static int cmd_train(int argc, char **argv) {
     tm_config cfg;
     tm_config_defaults(&cfg);
     int32_t every = 0;
-    int weights = 0, quiet = 0;
+    int weights = 0, quiet = 0, metrics = 0;
+    int32_t samples = 8192;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         if (!strcmp(a, "--weights")) { weights = 1; continue; }
         if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(a, "--metrics")) { metrics = 1; continue; }
         if (strncmp(a, "--", 2) != 0) return bad_usage("unexpected argument '%s' (see toymoe train --help)", a);
         if (i + 1 >= argc) return bad_usage("%s needs a value", a);
         const char *v = argv[++i];
@@ -89,6 +208,10 @@ static int cmd_train(int argc, char **argv) {
             int rc = tm_config_parse_json(&cfg, text);
             free(text);
             if (rc) return bad_usage("--config: %s", tm_last_error());
+            continue;
+        }
+        if (!strcmp(a, "--samples")) {
+            if (!parse_samples(v, &samples)) return bad_usage("--samples: must be an integer in [1, 1048576], got '%s'", v);
             continue;
         }
         if (!strcmp(a, "--history-every")) {
@@ -154,6 +277,10 @@ static int cmd_train(int argc, char **argv) {
         print_floats(m->router, (int32_t)bn, 1);
         printf("}");
     }
+    if (metrics && !rc) {
+        printf(",\"metrics\":");
+        if (print_metrics(m, samples)) printf("null");
+    }
     printf("}\n");
     tm_model_free(m);
     return rc ? 3 : 0;
@@ -165,5 +292,6 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
-    return bad_usage("unknown command '%s' (commands: train)", argv[1]);
+    if (!strcmp(argv[1], "metrics")) return cmd_metrics(argc - 2, argv + 2);
+    return bad_usage("unknown command '%s' (commands: train, metrics)", argv[1]);
 }
