@@ -24,6 +24,13 @@ tm_model *tm_model_create(const char *config_json) {
     return tm_model_new(&c);
 }
 
+int tm_config_check(const char *config_json) {
+    tm_clear_error();
+    tm_config c;
+    tm_config_defaults(&c);
+    return tm_config_parse_json(&c, config_json);
+}
+
 const char *tm_model_config_json(const tm_model *m) { return m ? m->config_json : "{}"; }
 int32_t tm_steps_done(const tm_model *m) { return m ? m->step : 0; }
 float tm_last_loss(const tm_model *m) { return m ? m->last_loss : NAN; }

@@ -34,6 +34,7 @@ typedef struct tm_model tm_model;
 
 const char *tm_version(void);
 const char *tm_last_error(void);      // "" when the last call succeeded
+int tm_last_error_code(void);         // TM_OK or the TM_ERR_* of that message
 const char *tm_schema_json(void);     // every config field: type, range, default, options
 
 // Heap helpers so JavaScript can pass strings and buffers into wasm memory.
@@ -43,6 +44,8 @@ void tm_dealloc(void *ptr);
 // config_json: a flat JSON object; missing fields take their defaults, unknown
 // fields are an error. The model is initialised from config.seed.
 tm_model *tm_model_create(const char *config_json);
+// The same parsing and validation (memory cap included) without allocating a model.
+int tm_config_check(const char *config_json);
 void tm_model_free(tm_model *m);
 const char *tm_model_config_json(const tm_model *m);  // the normalised config
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError, loadLab, modelMemoryBytes, MEMORY_CAP } from '../web/js/engine.js';
+import { LabError, loadLab } from '../web/js/engine.js';
 import { HAVE_CLI, REPO, runCli, withTempDir } from './node_helpers.mjs';
 
 const lab = await loadLab();
@@ -181,13 +181,13 @@ test('params() views follow memory growth', () => {
   model.free();
 });
 
-test('the JS memory check agrees with C at the cap', () => {
+test('validate() and createModel() agree at the memory cap', () => {
   // n=4096 makes the reserved metrics term E*n*n large, so the model itself stays small.
   const base = { n: 4096, m: 1, experts: 3, k: 1 };
-  let lo = 1, hi = 65536;  // largest batch under the cap, by the JS formula
+  let lo = 1, hi = 65536;  // largest batch that validate() accepts
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (modelMemoryBytes({ ...lab.defaults(), ...base, batch: mid }) <= MEMORY_CAP) lo = mid; else hi = mid - 1;
+    if (lab.validate({ ...base, batch: mid }).ok) lo = mid; else hi = mid - 1;
   }
   assert.ok(lo > 1 && lo < 65536, `boundary batch ${lo}`);
   const over = { ...base, batch: lo + 1 };

@@ -55,6 +55,11 @@ int main(void) {
     strcpy(longkey + 302, "\":1}");
     expect_error(longkey, "unknown field 'aaaa");
     CHECK(strlen(tm_last_error()) < 120, "message stays short: %zu", strlen(tm_last_error()));
+    // Checking without creating: the same codes and messages, nothing allocated.
+    CHECK(tm_config_check("{\"n\":30}") == TM_OK && tm_last_error_code() == TM_OK, "check ok");
+    CHECK(tm_config_check("{\"n\":0}") == TM_ERR_ARG && tm_last_error_code() == TM_ERR_ARG && strstr(tm_last_error(), "n:"),
+          "check arg");
+    CHECK(tm_config_check("{\"n\":4096,\"m\":4096}") == TM_ERR_MEMORY && tm_last_error_code() == TM_ERR_MEMORY, "check memory");
     // Still usable, and the error clears on success.
     m = tm_model_create("{\"n\":5,\"m\":2,\"experts\":2,\"k\":2,\"batch\":8}");
     CHECK(m != NULL && tm_last_error()[0] == 0, "usable after errors: %s", tm_last_error());

@@ -13,11 +13,6 @@ const CLASSES = ['ignored', 'monosemantic', 'superposed'];
 // The order of the TM_MET_* enum in toymoe.h.
 const MET = { NORM: 0, INTERFERENCE: 1, POLY: 2, SUPERPOSITION: 3, PHASE_SCORE: 4, DIM: 5, CLASS: 6,
   CAPACITY: 7, GATE_MEAN: 8, USAGE: 9, GLOBAL_DIM: 10, SCALARS: 11 };
-// Mirrors of C constants (toymoe.h TM_MEMORY_CAP, model.c HISTORY_CAP and
-// tm_model_memory_bytes) so JS can reject an oversized model before calling C.
-// If they drift, C still rejects; engine.test.mjs checks the boundary agrees.
-export const MEMORY_CAP = 256 * 1024 * 1024;
-const HISTORY_CAP = 65536;
 const WASI_ENOSYS = 52;
 
 /** An error from the engine or the C library. `field` names the config field
@@ -29,15 +24,6 @@ export class LabError extends Error {
     this.field = field;
     this.code = code;
   }
-}
-
-/** Bytes a model of config c needs (C: tm_model_memory_bytes); c has every field. */
-export function modelMemoryBytes(c) {
-  const { n, m, experts: E, k, batch: B } = c;
-  const floats = 4 * (E * n * m + 2 * E * n) + 2 * E * m * n + n + 2 * B * n + B +
-    2 * k * n + 2 * k * m + 3 * n + 3 * E + k + B * E + B * k + HISTORY_CAP +
-    E * n * n + 8 * E * n + 4 * E + n + 4;
-  return floats * 4;
 }
 
 // printf's %.10g, so range texts read exactly as in the C messages.
@@ -230,16 +216,11 @@ export class Lab {
       if (message) errors.push({ field: name, code: 'arg', message });
     }
     if (errors.length) return { ok: false, errors };
-    // Cross-field rules, as tm_config_validate: only once every field is valid.
-    const c = { ...this.defaults(), ...config };
-    if (c.k > c.experts) {
-      errors.push({ field: 'k', code: 'arg', message: `k: must be an integer in [1, experts=${c.experts}], got ${c.k}` });
-    } else {
-      const bytes = modelMemoryBytes(c);
-      if (bytes > MEMORY_CAP) {
-        errors.push({ field: 'config', code: 'memory', message: `config: model and batch need ${(bytes / 1048576).toFixed(1)} MiB ` +
-          `(n=${c.n}, m=${c.m}, experts=${c.experts}, batch=${c.batch}), over the ${MEMORY_CAP / 1048576} MiB limit` });
-      }
+    // Cross-field rules and the memory cap: C's own check, so JS never drifts from it.
+    const rc = this.withString(JSON.stringify(config), (p) => this.exports.tm_config_check(p));
+    if (rc) {
+      const err = this.cError(rc);
+      errors.push({ field: err.field ?? 'config', code: err.code, message: err.message });
     }
     return { ok: errors.length === 0, errors };
   }
@@ -269,7 +250,7 @@ export class Lab {
   // LabError for the C call that just failed (rc = its return code, or null for NULL returns).
   cError(rc) {
     const message = this.lastError() || `toymoe: call failed with code ${rc}`;
-    const code = rc ? CODES[rc] ?? 'arg' : /need .* MiB|out of memory/.test(message) ? 'memory' : 'arg';
+    const code = CODES[rc || this.exports.tm_last_error_code()] ?? 'arg';
     return new LabError(message, { field: fieldOf(message, this._fields), code });
   }
 
