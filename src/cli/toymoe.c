@@ -4,6 +4,7 @@
 // Result as JSON on stdout, progress on stderr. Bad flags exit 2 with one line.
 #include "../config.h"
 #include "../metrics.h"
+#include "sweep_cmd.h"
 #include "../model.h"
 #include "../toymoe.h"
 #include <math.h>
@@ -23,6 +24,9 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: toymoe train [options]\n"
             "       toymoe metrics --config FILE --weights FILE [--samples N]\n"
+            "       toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper [--shard I/N] [--out FILE]\n"
+            "                    [--limit N] [--samples N] [--quiet]   (one JSON line per model; restartable)\n"
+            "       toymoe merge [--json OUT] [--csv OUT] FILE...   (best run per cell, mean loss over runs)\n"
             "         (weights: JSON with arrays W, b, router, e.g. the output of train --weights)\n"
             "  --config FILE        JSON config (flags after it override its fields)\n"
             "  --history-every K    loss history entry every K steps (default: steps/100, at least 1)\n"
@@ -293,5 +297,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(argv[1], "metrics")) return cmd_metrics(argc - 2, argv + 2);
-    return bad_usage("unknown command '%s' (commands: train, metrics)", argv[1]);
+    if (!strcmp(argv[1], "sweep")) return cmd_sweep(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2);
+    return bad_usage("unknown command '%s' (commands: train, metrics, sweep, merge)", argv[1]);
 }

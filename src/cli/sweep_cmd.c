@@ -1,0 +1,298 @@
+// toymoe sweep / toymoe merge: the paper's many-model experiments from the
+// command line, sharded and restartable (one JSON line per finished model).
+#include "sweep_cmd.h"
+#include "../model.h"
+#include "../sweep.h"
+#include "../toymoe.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int fail(const char *fmt, const char *arg) {
+    fprintf(stderr, "toymoe: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+// ---- a scanner for the flat members of one result line
+typedef struct { const char *key; int key_len; const char *val; int val_len; } member;
+
+// Skips one JSON value starting at s; returns the first char after it.
+static const char *skip_value(const char *s) {
+    if (*s == '"') {
+        for (s++; *s && *s != '"'; s++) if (*s == '\\' && s[1]) s++;
+        return *s ? s + 1 : s;
+    }
+    if (*s == '{' || *s == '[') {
+        int depth = 0;
+        for (; *s; s++) {
+            if (*s == '"') { s = skip_value(s) - 1; continue; }
+            if (*s == '{' || *s == '[') depth++;
+            if ((*s == '}' || *s == ']') && --depth == 0) return s + 1;
+        }
+        return s;
+    }
+    while (*s && *s != ',' && *s != '}' && *s != ']') s++;
+    return s;
+}
+
+// Top-level members of a one-line JSON object; returns the count (at most cap).
+static int members(const char *line, member *out, int cap) {
+    const char *s = strchr(line, '{');
+    int count = 0;
+    if (!s) return 0;
+    s++;
+    while (*s && *s != '}' && count < cap) {
+        while (*s == ',' || *s == ' ') s++;
+        if (*s != '"') break;
+        const char *key = s + 1, *end = skip_value(s);
+        member *mb = &out[count++];
+        mb->key = key;
+        mb->key_len = (int)(end - 1 - key);
+        s = end;
+        if (*s++ != ':') break;
+        mb->val = s;
+        s = skip_value(s);
+        mb->val_len = (int)(s - mb->val);
+    }
+    return count;
+}
+
+static const member *find(const member *ms, int count, const char *key) {
+    for (int i = 0; i < count; i++)
+        if ((int)strlen(key) == ms[i].key_len && !strncmp(ms[i].key, key, (size_t)ms[i].key_len)) return &ms[i];
+    return NULL;
+}
+
+static long number(const member *mb, long fallback) { return mb ? strtol(mb->val, NULL, 10) : fallback; }
+
+static char *read_line(FILE *f) {
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    int ch;
+    if (!buf) return NULL;
+    while ((ch = fgetc(f)) != EOF && ch != '\n') {
+        if (len + 2 > cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) { free(buf); return NULL; }
+            buf = bigger;
+        }
+        buf[len++] = (char)ch;
+    }
+    if (ch == EOF && len == 0) { free(buf); return NULL; }
+    buf[len] = 0;
+    return buf;
+}
+
+// ---- sweep
+static void print_weights(FILE *out, tm_model *m) {
+    const char *names[3] = {"W", "b", "router"};
+    const float *parts[3] = {m->W, m->b, m->router};
+    size_t lens[3] = {(size_t)m->E * m->n * m->m, (size_t)m->E * m->n, (size_t)m->E * m->n};
+    fprintf(out, ",\"weights\":{");
+    for (int p = 0; p < 3; p++) {
+        fprintf(out, "%s\"%s\":[", p ? "," : "", names[p]);
+        for (size_t i = 0; i < lens[p]; i++) fprintf(out, "%s%.7g", i ? "," : "", parts[p][i]);
+        fprintf(out, "]");
+    }
+    fprintf(out, "}");
+}
+
+int cmd_sweep(int argc, char **argv) {
+    const char *preset = NULL, *fidelity = "quick", *out_path = NULL;
+    long shard = 1, shards = 1, limit = -1, samples = 1024;
+    int quiet = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (i + 1 >= argc) return fail("%s needs a value", a);
+        const char *v = argv[++i];
+        char *end = NULL;
+        if (!strcmp(a, "--preset")) preset = v;
+        else if (!strcmp(a, "--fidelity")) fidelity = v;
+        else if (!strcmp(a, "--out")) out_path = v;
+        else if (!strcmp(a, "--shard")) {
+            if (sscanf(v, "%ld/%ld", &shard, &shards) != 2 || shards < 1 || shard < 1 || shard > shards)
+                return fail("--shard: must be I/N with 1 <= I <= N, got '%s'", v);
+        } else if (!strcmp(a, "--limit")) {
+            limit = strtol(v, &end, 10);
+            if (*end || limit < 1) return fail("--limit: must be a positive integer, got '%s'", v);
+        } else if (!strcmp(a, "--samples")) {
+            samples = strtol(v, &end, 10);
+            if (*end || samples < 1 || samples > 1048576) return fail("--samples: must be an integer in [1, 1048576], got '%s'", v);
+        } else return fail("unknown flag %s (toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper "
+                           "[--shard I/N] [--out FILE] [--limit N] [--samples N] [--quiet])", a);
+    }
+    if (!preset) return fail("%s", "sweep needs --preset fig3|fig4|table1");
+    int32_t total = tm_sweep_jobs(preset, fidelity);
+    if (total < 0) { fprintf(stderr, "toymoe: --%s\n", tm_last_error() + 7); return 2; }
+    if (limit > 0 && limit < total) total = (int32_t)limit;
+    // Restart: skip the jobs already in the output file.
+    char *done = calloc((size_t)total, 1);
+    if (out_path) {
+        FILE *f = fopen(out_path, "r");
+        char *line;
+        while (f && (line = read_line(f))) {
+            member ms[16];
+            int count = members(line, ms, 16);
+            const member *p = find(ms, count, "preset"), *fi = find(ms, count, "fidelity");
+            if (p && fi && (strncmp(p->val + 1, preset, strlen(preset)) || strncmp(fi->val + 1, fidelity, strlen(fidelity)))) {
+                fprintf(stderr, "toymoe: --out: %s holds results of another sweep\n", out_path);
+                free(line); fclose(f); free(done);
+                return 2;
+            }
+            long job = number(find(ms, count, "job"), -1);
+            if (job >= 0 && job < total) done[job] = 1;
+            free(line);
+        }
+        if (f) fclose(f);
+    }
+    int32_t todo = 0, finished = 0;
+    for (int32_t j = 0; j < total; j++) todo += (j % shards) == shard - 1 && !done[j];
+    FILE *out = out_path ? fopen(out_path, "a") : stdout;
+    if (!out) { free(done); return fail("--out: cannot write '%s'", out_path); }
+    if (!quiet)
+        fprintf(stderr, "sweep %s/%s shard %ld/%ld: %d models to train (%d of %d jobs already done)\n", preset, fidelity, shard,
+                shards, todo, (int)(total - todo - (total - total / shards)), total);
+    double t0 = now_s(), last = t0;
+    int rc = 0;
+    for (int32_t j = 0; j < total && !rc; j++) {
+        if ((j % shards) != shard - 1 || done[j]) continue;
+        const char *job = tm_sweep_job_json(preset, fidelity, j);
+        char *job_text = strdup(job);
+        const char *cfg_start = strstr(job_text, "\"config\":") + 9;
+        char *cfg = strndup(cfg_start, (size_t)(skip_value(cfg_start) - cfg_start));
+        tm_model *m = cfg ? tm_model_create(cfg) : NULL;
+        free(cfg);
+        if (!m) { fprintf(stderr, "toymoe: job %d: %s\n", j, tm_last_error()); rc = 1; free(job_text); break; }
+        int status = tm_train(m, m->cfg.steps);
+        job_text[strlen(job_text) - 1] = 0;  // reopen the object to append the results
+        fprintf(out, "%s", job_text);
+        const char *summary = status == TM_OK ? tm_sweep_summary_json(m, preset, (int32_t)samples) : NULL;
+        if (summary) fprintf(out, ",\"status\":\"ok\",%s", summary);
+        else fprintf(out, ",\"status\":\"nonfinite\",\"error\":\"%s\",\"final_loss\":null", tm_last_error());
+        print_weights(out, m);
+        fprintf(out, "}\n");
+        fflush(out);
+        tm_model_free(m);
+        free(job_text);
+        finished++;
+        double t = now_s();
+        if (!quiet && (t - last > 2.0 || finished == todo)) {
+            double eta = (t - t0) / finished * (todo - finished);
+            fprintf(stderr, "  %d/%d models, %.1f s elapsed, about %.0f s left\n", finished, todo, t - t0, eta);
+            last = t;
+        }
+    }
+    if (out != stdout) fclose(out);
+    free(done);
+    return rc;
+}
+
+// ---- merge
+typedef struct { long job, cell; double loss; char *line; } result;
+
+static int by_job(const void *a, const void *b) {
+    long x = ((const result *)a)->job, y = ((const result *)b)->job;
+    return (x > y) - (x < y);
+}
+
+static int is_scalar(const member *mb) { return mb->val[0] != '{' && mb->val[0] != '['; }
+
+int cmd_merge(int argc, char **argv) {
+    const char *json_path = NULL, *csv_path = NULL;
+    int nfiles = 0;
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json") && i + 1 < argc) json_path = argv[++i];
+        else if (!strcmp(argv[i], "--csv") && i + 1 < argc) csv_path = argv[++i];
+        else if (!strncmp(argv[i], "--", 2)) { free(files); return fail("unknown flag %s (toymoe merge [--json OUT] [--csv OUT] FILE...)", argv[i]); }
+        else files[nfiles++] = argv[i];
+    }
+    if (!nfiles) { free(files); return fail("%s", "merge needs result files (from toymoe sweep --out)"); }
+    size_t count = 0, cap = 256;
+    result *rs = malloc(cap * sizeof *rs);
+    char preset[32] = "", fidelity[32] = "";
+    for (int f = 0; f < nfiles; f++) {
+        FILE *in = fopen(files[f], "r");
+        if (!in) { fprintf(stderr, "toymoe: cannot read '%s'\n", files[f]); free(files); return 2; }
+        char *line;
+        while ((line = read_line(in))) {
+            member ms[256];
+            int n = members(line, ms, 256);
+            const member *job = find(ms, n, "job"), *p = find(ms, n, "preset"), *fi = find(ms, n, "fidelity");
+            if (!job || !p || !fi) { free(line); continue; }  // a torn last line from an interrupted run
+            if (!preset[0]) {
+                snprintf(preset, sizeof preset, "%.*s", p->val_len - 2, p->val + 1);
+                snprintf(fidelity, sizeof fidelity, "%.*s", fi->val_len - 2, fi->val + 1);
+            }
+            const member *loss = find(ms, n, "final_loss");
+            if (count == cap) rs = realloc(rs, (cap *= 2) * sizeof *rs);
+            rs[count++] = (result){number(job, -1), number(find(ms, n, "cell"), -1),
+                                   loss && loss->val[0] != 'n' ? strtod(loss->val, NULL) : INFINITY, line};
+        }
+        fclose(in);
+    }
+    free(files);
+    qsort(rs, count, sizeof *rs, by_job);
+    size_t unique = 0;  // a job run twice (overlapping shards) counts once
+    for (size_t i = 0; i < count; i++) {
+        if (unique && rs[unique - 1].job == rs[i].job) { free(rs[i].line); continue; }
+        rs[unique++] = rs[i];
+    }
+    count = unique;
+    FILE *json = json_path ? fopen(json_path, "w") : stdout;
+    FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
+    if (!json || (csv_path && !csv)) { fprintf(stderr, "toymoe: cannot write the merge output\n"); return 2; }
+    fprintf(json, "{\"preset\":\"%s\",\"fidelity\":\"%s\",\"jobs_total\":%d,\"models_done\":%zu,\"models\":[\n", preset, fidelity,
+            tm_sweep_jobs(preset, fidelity), count);
+    for (size_t i = 0; i < count; i++) fprintf(json, "%s%s\n", rs[i].line, i + 1 < count ? "," : "");
+    fprintf(json, "],\"cells\":[\n");
+    // Best run per cell by last-step loss (the paper's best-of-N), with the mean over runs.
+    int header = 0;
+    for (size_t i = 0; i < count;) {
+        size_t j = i, best = i;
+        double sum = 0;
+        int finite = 0;
+        for (; j < count && rs[j].cell == rs[i].cell; j++) {
+            if (rs[j].loss < rs[best].loss) best = j;
+            if (isfinite(rs[j].loss)) { sum += rs[j].loss; finite++; }
+        }
+        member ms[256];
+        int n = members(rs[best].line, ms, 256);
+        fprintf(json, "{\"runs\":%zu,\"mean_final_loss\":%.9g", j - i, finite ? sum / finite : NAN);
+        if (csv && !header) {
+            fprintf(csv, "runs,mean_final_loss");
+            for (int q = 0; q < n; q++) if (is_scalar(&ms[q])) fprintf(csv, ",%.*s", ms[q].key_len, ms[q].key);
+            fprintf(csv, "\n");
+            header = 1;
+        }
+        if (csv) fprintf(csv, "%zu,%.9g", j - i, finite ? sum / finite : NAN);
+        for (int q = 0; q < n; q++) {
+            if (!is_scalar(&ms[q])) continue;
+            fprintf(json, ",\"%.*s\":%.*s", ms[q].key_len, ms[q].key, ms[q].val_len, ms[q].val);
+            const char *v = ms[q].val;
+            int len = ms[q].val_len;
+            if (v[0] == '"') { v++; len -= 2; }
+            if (csv) fprintf(csv, ",%.*s", len, v);
+        }
+        fprintf(json, "}%s\n", j < count ? "," : "");
+        if (csv) fprintf(csv, "\n");
+        i = j;
+    }
+    fprintf(json, "]}\n");
+    if (json != stdout) fclose(json);
+    if (csv) fclose(csv);
+    for (size_t i = 0; i < count; i++) free(rs[i].line);
+    free(rs);
+    return 0;
+}

@@ -1,0 +1,140 @@
+#include "sweep.h"
+#include "error.h"
+#include "metrics.h"
+#include "model.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct { const char *name; int32_t n, m, experts, k; } arch;
+
+static const arch fig3_archs[] = {{"dense", 100, 20, 1, 1}, {"E4", 100, 5, 4, 1}, {"E10", 100, 2, 10, 2}, {"E20", 100, 1, 20, 5}};
+static const arch fig4_archs[] = {{"2x1-E1", 2, 1, 1, 1}, {"2x1-E2", 2, 1, 2, 1}, {"3x1-E1", 3, 1, 1, 1},
+                                  {"3x1-E2", 3, 1, 2, 1}, {"3x1-E3", 3, 1, 3, 1}, {"3x2-E1", 3, 2, 1, 1},
+                                  {"3x2-E2", 3, 2, 2, 1}, {"3x2-E3", 3, 2, 3, 1}};
+
+// The protocol of each preset at each fidelity: grid sizes, runs per cell, steps.
+typedef struct {
+    int32_t archs, xs, ys, runs, steps, batch;
+    double lr;
+} protocol;
+
+enum { P_FIG3, P_FIG4, P_TABLE1 };
+
+static int lookup(const char *preset, const char *fidelity, int *which, protocol *pr) {
+    if (!preset || !fidelity) return tm_fail(TM_ERR_ARG, "sweep: preset and fidelity are required");
+    int paper = !strcmp(fidelity, "paper");
+    if (!paper && strcmp(fidelity, "quick")) return tm_fail(TM_ERR_ARG, "sweep: fidelity must be quick|paper, got '%.20s'", fidelity);
+    if (!strcmp(preset, "fig3")) {
+        *which = P_FIG3;
+        // quick: 10 densities, one run, batch 256 and lr 0.01 so 2000 steps converge
+        *pr = paper ? (protocol){4, 30, 1, 5, 10000, 1024, 1e-3} : (protocol){4, 10, 1, 1, 2000, 256, 1e-2};
+    } else if (!strcmp(preset, "fig4")) {
+        *which = P_FIG4;
+        // quick: a coarser grid, best of 3, and lr 0.01 so 1500 steps converge
+        *pr = paper ? (protocol){8, 39, 58, 10, 5000, 512, 1e-3} : (protocol){8, 9, 8, 3, 1500, 512, 1e-2};
+    } else if (!strcmp(preset, "table1")) {
+        *which = P_TABLE1;
+        *pr = paper ? (protocol){1, 2, 1, 100, 10000, 1024, 1e-3} : (protocol){1, 2, 1, 20, 3000, 1024, 1e-3};
+    } else {
+        return tm_fail(TM_ERR_ARG, "sweep: preset must be fig3|fig4|table1, got '%.20s'", preset);
+    }
+    return TM_OK;
+}
+
+int32_t tm_sweep_jobs(const char *preset, const char *fidelity) {
+    int which = 0;
+    protocol pr = {0};
+    if (lookup(preset, fidelity, &which, &pr)) return -1;
+    return pr.archs * pr.xs * pr.ys * pr.runs;
+}
+
+static double round2(double v) { return round(v * 100.0) / 100.0; }
+
+const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t job) {
+    static char buf[1024];
+    int which = 0;
+    protocol pr = {0};
+    tm_clear_error();
+    if (lookup(preset, fidelity, &which, &pr)) return NULL;
+    int32_t total = pr.archs * pr.xs * pr.ys * pr.runs;
+    if (job < 0 || job >= total) {
+        tm_fail(TM_ERR_ARG, "sweep: job must be an integer in [0, %d], got %d", total - 1, job);
+        return NULL;
+    }
+    int32_t run = job % pr.runs, cell = job / pr.runs;
+    int32_t yi = cell % pr.ys, xi = (cell / pr.ys) % pr.xs, ai = cell / (pr.ys * pr.xs);
+    double x = 0, y = 0;
+    char config[640];
+    const char *arch_name;
+    if (which == P_FIG3) {
+        const arch *a = &fig3_archs[ai];
+        double p = round2(1.0 - xi * 0.9 / (pr.xs - 1));  // densities 1.0 .. 0.1
+        x = 1.0 / p;
+        arch_name = a->name;
+        snprintf(config, sizeof config,
+                 "{\"n\":%d,\"m\":%d,\"experts\":%d,\"k\":%d,\"p\":%.10g,\"importance\":\"uniform\",\"loss\":\"mean\","
+                 "\"batch\":%d,\"steps\":%d,\"lr\":%.10g,\"seed\":%d}",
+                 a->n, a->m, a->experts, a->k, p, pr.batch, pr.steps, pr.lr, job);
+    } else if (which == P_FIG4) {
+        const arch *a = &fig4_archs[ai];
+        // S = 0.025 .. 0.975 (paper) or 0.1 .. 0.9 (quick); r = 0.1 .. 2.95 or 0.1 .. 2.9.
+        x = pr.xs == 39 ? round(1000.0 * 0.025 * (xi + 1)) / 1000.0 : round2(0.1 * (xi + 1));
+        y = pr.ys == 58 ? round2(0.1 + 0.05 * yi) : round2(0.1 + 0.4 * yi);
+        arch_name = a->name;
+        snprintf(config, sizeof config,
+                 "{\"n\":%d,\"m\":%d,\"experts\":%d,\"k\":1,\"p\":%.10g,\"importance\":\"last\",\"importance_last\":%.10g,"
+                 "\"loss\":\"mean\",\"load_balance\":true,\"batch\":%d,\"steps\":%d,\"lr\":%.10g,\"seed\":%d}",
+                 a->n, a->m, a->experts, round(1000.0 * (1.0 - x)) / 1000.0, y, pr.batch, pr.steps, pr.lr, job);
+    } else {
+        int khot = xi == 1;
+        arch_name = khot ? "khot" : "xavier";
+        snprintf(config, sizeof config,
+                 "{\"n\":100,\"m\":10,\"experts\":10,\"k\":1,\"p\":0.1,\"importance\":\"decay_perm\",\"importance_base\":0.9,"
+                 "\"perm_seed\":0,\"router_init\":\"%s\",\"loss\":\"mean\",\"batch\":%d,\"steps\":%d,\"lr\":%.10g,"
+                 "\"seed\":%d}",
+                 khot ? "khot_random" : "xavier", pr.batch, pr.steps, pr.lr, job);
+    }
+    snprintf(buf, sizeof buf,
+             "{\"preset\":\"%s\",\"fidelity\":\"%s\",\"job\":%d,\"cell\":%d,\"run\":%d,\"arch\":\"%s\",\"x\":%.10g,\"y\":%.10g,"
+             "\"seed\":%d,\"config\":%s}",
+             preset, fidelity, job, cell, run, arch_name, x, y, job, config);
+    return buf;
+}
+
+const char *tm_sweep_summary_json(tm_model *m, const char *preset, int32_t samples) {
+    static char buf[8192];
+    tm_clear_error();
+    if (!m || !preset) { tm_fail(TM_ERR_ARG, "sweep: no model or preset"); return NULL; }
+    int32_t len = tm_metrics_len(m), n = m->n, E = m->E;
+    float *o = malloc((size_t)len * sizeof *o);
+    if (!o) { tm_fail(TM_ERR_MEMORY, "sweep: out of memory"); return NULL; }
+    if (tm_metrics(m, samples, o, len)) { free(o); return NULL; }
+    const float *sc = o + tm_metrics_offset(m, TM_MET_SCALARS);
+    size_t used = (size_t)snprintf(buf, sizeof buf, "\"final_loss\":%.9g,\"eval_loss\":%.9g,\"steps_done\":%d,\"fpd\":%.9g,"
+                                   "\"total_capacity\":%.9g", tm_last_loss(m), sc[3], tm_steps_done(m), sc[0], sc[1]);
+#define ADD(...) used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0, __VA_ARGS__)
+    if (!strcmp(preset, "fig4")) {  // the last feature in each expert: the phase-diagram inputs
+        const float *norm = o + tm_metrics_offset(m, TM_MET_NORM), *phase = o + tm_metrics_offset(m, TM_MET_PHASE_SCORE);
+        const float *super = o + tm_metrics_offset(m, TM_MET_SUPERPOSITION), *gate = o + tm_metrics_offset(m, TM_MET_GATE_MEAN);
+        for (int32_t e = 0; e < E; e++)
+            ADD(",\"norm_e%d\":%.9g,\"score_e%d\":%.9g,\"super_e%d\":%.9g,\"gate_e%d\":%.9g", e, norm[(size_t)e * n + n - 1], e,
+                phase[(size_t)e * n + n - 1], e, super[(size_t)e * n + n - 1], e, gate[e]);
+    } else if (!strcmp(preset, "table1")) {  // monosemantic features (poly < 0.2) and usage per expert
+        const float *poly = o + tm_metrics_offset(m, TM_MET_POLY), *usage = o + tm_metrics_offset(m, TM_MET_USAGE);
+        int32_t ge2 = 0;
+        for (int32_t e = 0; e < E; e++) {
+            int32_t mono = 0;
+            for (int32_t i = 0; i < n; i++) mono += poly[(size_t)e * n + i] < TM_USAGE_POLY_MAX;
+            ge2 += mono >= 2;
+            ADD(",\"mono_e%d\":%d,\"usage_e%d\":%.6g,\"clamped_e%d\":%.6g,\"only_e%d\":%.6g", e, mono, e, usage[e], e,
+                usage[E + e], e, usage[2 * E + e]);
+        }
+        ADD(",\"experts_mono_ge2\":%d", ge2);
+    }
+#undef ADD
+    free(o);
+    if (used >= sizeof buf) { tm_fail(TM_ERR_MEMORY, "sweep: summary too long"); return NULL; }
+    return buf;
+}
