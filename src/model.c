@@ -131,22 +131,26 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
         scores[e] = s;
         if (s > top) top = s;
     }
-    float total = 0.0f;
-    for (int32_t e = 0; e < E; e++) total += gates[e] = expf(scores[e] - top);
-    for (int32_t e = 0; e < E; e++) gates[e] /= total;
-    // top-k by selection; strict '>' gives ties to the lowest index
-    float picked = 0.0f;
+    // top-k on the scores: softmax is monotone, so this is top-k on g without
+    // float-rounding ties; strict '>' gives real ties to the lowest index
     for (int32_t c = 0; c < k; c++) {
         int32_t best = -1;
         for (int32_t e = 0; e < E; e++) {
             int taken = 0;
             for (int32_t t = 0; t < c; t++) taken |= chosen[t] == e;
-            if (!taken && (best < 0 || gates[e] > gates[best])) best = e;
+            if (!taken && (best < 0 || scores[e] > scores[best])) best = e;
         }
         chosen[c] = best;
-        picked += gates[best];
     }
-    for (int32_t c = 0; c < k; c++) weights[c] = k == 1 ? 1.0f : gates[chosen[c]] / picked;
+    weights[0] = 1.0f;
+    if (k == 1 && !m->cfg.load_balance) return;  // nothing needs g: skip the softmax
+    float total = 0.0f;
+    for (int32_t e = 0; e < E; e++) total += gates[e] = expf(scores[e] - top);
+    for (int32_t e = 0; e < E; e++) gates[e] /= total;
+    if (k == 1) return;
+    float picked = 0.0f;
+    for (int32_t c = 0; c < k; c++) picked += gates[chosen[c]];
+    for (int32_t c = 0; c < k; c++) weights[c] = gates[chosen[c]] / picked;
 }
 
 float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {

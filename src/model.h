@@ -41,8 +41,9 @@ tm_model *tm_model_new(const tm_config *c);   // NULL + tm_last_error on failure
 void tm_model_init_params(tm_model *m, uint32_t seed);
 void tm_model_sync_transpose(tm_model *m);    // WT <- W after params change
 
-// Routing for one input: x (n,) with nonzero indices nz (count,) -> gates (E,)
-// softmax probabilities, chosen (k,) top-k (ties to the lowest index), weights (k,).
+// Routing for one input: x (n,) with nonzero indices nz (count,) -> scores (E,),
+// chosen (k,) top-k by score (ties to the lowest index), weights (k,) renormalised
+// gates; gates (E,) softmax probabilities, filled when k > 1 or load balancing is on.
 void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t count, float *scores, float *gates,
               int32_t *chosen, float *weights);
 

@@ -92,6 +92,16 @@ int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len);
 // bottom-left, x2 bottom-right, x3 top; cells outside get -1). out: expert index.
 int tm_router_regions(const tm_model *m, int32_t grid, int32_t *out, int32_t out_len);
 
+// Sweeps (the paper's many-model experiments, SPEC section 7): deterministic
+// job lists, so the browser's worker pool and the CLI's shards train the same
+// models. preset: fig3 | fig4 | table1; fidelity: quick | paper.
+int32_t tm_sweep_jobs(const char *preset, const char *fidelity);       // -1 on error
+// {"preset","fidelity","job","cell","run","arch","x","y","seed","config":{...}}; NULL on error.
+const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t job);
+// A trained model's results for the preset as flat JSON members (no braces):
+// "final_loss":..,"eval_loss":..,"fpd":..,... plus per-expert fields for fig4/table1.
+const char *tm_sweep_summary_json(tm_model *m, const char *preset, int32_t samples);
+
 #ifdef __cplusplus
 }
 #endif

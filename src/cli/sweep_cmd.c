@@ -2,7 +2,6 @@
 // command line, sharded and restartable (one JSON line per finished model).
 #include "sweep_cmd.h"
 #include "../model.h"
-#include "../sweep.h"
 #include "../toymoe.h"
 #include <math.h>
 #include <stdio.h>
@@ -110,6 +109,7 @@ static void print_weights(FILE *out, tm_model *m) {
 int cmd_sweep(int argc, char **argv) {
     const char *preset = NULL, *fidelity = "quick", *out_path = NULL;
     long shard = 1, shards = 1, limit = -1, samples = 1024;
+    const char *only = NULL;  // --jobs 0,9,20-29: train just these
     int quiet = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -123,6 +123,8 @@ int cmd_sweep(int argc, char **argv) {
         else if (!strcmp(a, "--shard")) {
             if (sscanf(v, "%ld/%ld", &shard, &shards) != 2 || shards < 1 || shard < 1 || shard > shards)
                 return fail("--shard: must be I/N with 1 <= I <= N, got '%s'", v);
+        } else if (!strcmp(a, "--jobs")) {
+            only = v;
         } else if (!strcmp(a, "--limit")) {
             limit = strtol(v, &end, 10);
             if (*end || limit < 1) return fail("--limit: must be a positive integer, got '%s'", v);
@@ -130,7 +132,7 @@ int cmd_sweep(int argc, char **argv) {
             samples = strtol(v, &end, 10);
             if (*end || samples < 1 || samples > 1048576) return fail("--samples: must be an integer in [1, 1048576], got '%s'", v);
         } else return fail("unknown flag %s (toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper "
-                           "[--shard I/N] [--out FILE] [--limit N] [--samples N] [--quiet])", a);
+                           "[--shard I/N] [--out FILE] [--limit N] [--jobs LIST] [--samples N] [--quiet])", a);
     }
     if (!preset) return fail("%s", "sweep needs --preset fig3|fig4|table1");
     int32_t total = tm_sweep_jobs(preset, fidelity);
@@ -156,13 +158,27 @@ int cmd_sweep(int argc, char **argv) {
         }
         if (f) fclose(f);
     }
+    if (only) {  // a job not listed counts as done
+        char *wanted = calloc((size_t)total, 1);
+        for (const char *p = only; *p;) {
+            char *end;
+            long a = strtol(p, &end, 10), b = a;
+            if (end == p) { free(wanted); free(done); return fail("--jobs: must be a list like 0,5,10-19, got '%s'", only); }
+            if (*end == '-') b = strtol(end + 1, &end, 10);
+            for (long j = a; j <= b && j < total; j++) if (j >= 0) wanted[j] = 1;
+            p = *end == ',' ? end + 1 : end;
+            if (*end && *end != ',') { free(wanted); free(done); return fail("--jobs: must be a list like 0,5,10-19, got '%s'", only); }
+        }
+        for (int32_t j = 0; j < total; j++) done[j] |= !wanted[j];
+        free(wanted);
+    }
     int32_t todo = 0, finished = 0;
     for (int32_t j = 0; j < total; j++) todo += (j % shards) == shard - 1 && !done[j];
     FILE *out = out_path ? fopen(out_path, "a") : stdout;
     if (!out) { free(done); return fail("--out: cannot write '%s'", out_path); }
     if (!quiet)
-        fprintf(stderr, "sweep %s/%s shard %ld/%ld: %d models to train (%d of %d jobs already done)\n", preset, fidelity, shard,
-                shards, todo, (int)(total - todo - (total - total / shards)), total);
+        fprintf(stderr, "sweep %s/%s shard %ld/%ld: %d models to train (of %d jobs in the sweep)\n", preset, fidelity, shard,
+                shards, todo, total);
     double t0 = now_s(), last = t0;
     int rc = 0;
     for (int32_t j = 0; j < total && !rc; j++) {

@@ -1,0 +1,81 @@
+// toymoe sweep / merge: sharding under GNU parallel gives the same merged
+// results as one process, a sweep restarts where it stopped, and the paper's
+// qualitative findings hold at quick fidelity.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, HAVE_CLI, withTempDir } from './node_helpers.mjs';
+
+const sweep = (args) => execFileSync(CLI, ['sweep', '--quiet', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+const merge = (dir, name, files) => {
+  execFileSync(CLI, ['merge', '--json', join(dir, `${name}.json`), '--csv', join(dir, `${name}.csv`), ...files]);
+  return { json: readFileSync(join(dir, `${name}.json`), 'utf8'), csv: readFileSync(join(dir, `${name}.csv`), 'utf8') };
+};
+const lines = (file) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const skip = !HAVE_CLI && 'no native CLI';
+
+test('3 shards under GNU parallel merge to exactly the unsharded result', { skip }, () => withTempDir((dir) => {
+  const common = ['--preset', 'fig4', '--fidelity', 'quick', '--limit', '24'];
+  sweep([...common, '--out', join(dir, 'all.jsonl')]);
+  execFileSync('parallel', ['--will-cite', '-j3', CLI, 'sweep', '--quiet', ...common, '--shard', '{}/3',
+    '--out', join(dir, 'shard{}.jsonl'), ':::', '1', '2', '3']);
+  const shards = [1, 2, 3].map((i) => join(dir, `shard${i}.jsonl`));
+  shards.forEach((f, i) => assert.equal(lines(f).length, 8, `shard ${i + 1} holds its 8 jobs`));
+  const one = merge(dir, 'one', [join(dir, 'all.jsonl')]), three = merge(dir, 'three', shards);
+  assert.equal(three.json, one.json);
+  assert.equal(three.csv, one.csv);
+  const merged = JSON.parse(one.json);
+  assert.equal(merged.models_done, 24);
+  assert.equal(merged.cells.length, 8);  // 3 runs per cell, best kept
+  for (const cell of merged.cells) {
+    const runs = merged.models.filter((m) => m.cell === cell.cell).map((m) => m.final_loss);
+    assert.equal(cell.final_loss, Math.min(...runs));
+  }
+}));
+
+test('a sweep restarts where it stopped and refuses another sweep\'s file', { skip }, () => withTempDir((dir) => {
+  const out = join(dir, 'r.jsonl'), common = ['--preset', 'fig3', '--fidelity', 'quick', '--jobs', '9,19,29,39'];
+  sweep([...common, '--limit', '20', '--out', out]);  // jobs 9 and 19 only
+  assert.deepEqual(lines(out).map((l) => l.job), [9, 19]);
+  sweep([...common, '--out', out]);                    // then the rest, without redoing 9 and 19
+  assert.deepEqual(lines(out).map((l) => l.job), [9, 19, 29, 39]);
+  assert.throws(() => sweep(['--preset', 'fig4', '--fidelity', 'quick', '--limit', '1', '--out', out]),
+    (e) => /holds results of another sweep/.test(String(e.stderr)));
+}));
+
+test('fig3 quick: about 1 feature per dimension at S = 0, dense > E4 > E10 > E20 at 1/(1-S) = 10', { skip }, () =>
+  withTempDir((dir) => {
+    const out = join(dir, 'fig3.jsonl');
+    sweep(['--preset', 'fig3', '--fidelity', 'quick', '--jobs', '0,9,10,19,20,29,30,39', '--out', out]);
+    const at = (x) => Object.fromEntries(lines(out).filter((l) => Math.abs(l.x - x) < 1e-9).map((l) => [l.arch, l.fpd]));
+    const dense = at(1), sparse = at(10);
+    for (const [arch, fpd] of Object.entries(dense)) assert.ok(Math.abs(fpd - 1) < 0.1, `${arch} at S=0: ${fpd}`);
+    assert.ok(sparse.dense > sparse.E4 && sparse.E4 > sparse.E10 && sparse.E10 > sparse.E20, JSON.stringify(sparse));
+  }));
+
+test('fig4 quick, dense 2x1: ignored at low S and r < 1, alone at low S and r > 1, superposed at high S', { skip }, () =>
+  withTempDir((dir) => {
+    const out = join(dir, 'fig4.jsonl');
+    sweep(['--preset', 'fig4', '--fidelity', 'quick', '--jobs', '0-215', '--out', out]);  // architecture 2x1-E1
+    const cells = JSON.parse(merge(dir, 'fig4', [out]).json).cells;
+    assert.equal(cells.length, 72);
+    // Single quick runs are noisy near the boundaries: most cells of each region must agree.
+    const share = (pick, ok) => { const c = cells.filter(pick); return c.filter(ok).length / c.length; };
+    // Regions keep clear of the r = 1 boundary, where the two representations cost about the same.
+    const ignored = share((c) => c.x <= 0.3 && c.y <= 0.5, (c) => c.norm_e0 < 0.1);
+    const alone = share((c) => c.x <= 0.3 && c.y >= 1.3, (c) => c.norm_e0 > 0.9 && c.super_e0 < 0.1);
+    const superposed = share((c) => c.x >= 0.7 && c.y >= 0.5, (c) => c.norm_e0 > 0.5 && c.super_e0 > 0.5);
+    assert.ok(ignored >= 0.8, `ignored share ${ignored}`);
+    assert.ok(alone >= 0.8, `alone share ${alone}`);
+    assert.ok(superposed >= 2 / 3, `superposed share ${superposed}`);
+  }));
+
+test('table1 quick: k-hot routers give more experts with >= 2 monosemantic features than xavier', { skip }, () =>
+  withTempDir((dir) => {
+    const out = join(dir, 't1.jsonl');
+    sweep(['--preset', 'table1', '--fidelity', 'quick', '--out', out]);
+    const mean = (arch) => { const m = lines(out).filter((l) => l.arch === arch); return m.reduce((s, l) => s + l.experts_mono_ge2, 0) / m.length; };
+    assert.ok(mean('khot') > mean('xavier'), `k-hot ${mean('khot')} vs xavier ${mean('xavier')}`);
+  }));
