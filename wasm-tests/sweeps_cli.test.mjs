@@ -72,10 +72,6 @@ test('fig4 quick, dense 2x1: ignored at low S and r < 1, alone at low S and r > 
     assert.ok(superposed >= 2 / 3, `superposed share ${superposed}`);
   }));
 
-test('table1 quick: k-hot routers give more experts with >= 2 monosemantic features than xavier', { skip }, () =>
-  withTempDir((dir) => {
-    const out = join(dir, 't1.jsonl');
-    sweep(['--preset', 'table1', '--fidelity', 'quick', '--out', out]);
-    const mean = (arch) => { const m = lines(out).filter((l) => l.arch === arch); return m.reduce((s, l) => s + l.experts_mono_ge2, 0) / m.length; };
-    assert.ok(mean('khot') > mean('xavier'), `k-hot ${mean('khot')} vs xavier ${mean('xavier')}`);
-  }));
+// Table 1's contrast (k-hot routers give more experts with >= 2 monosemantic features than
+// xavier) is not asserted: in 10 + 10 runs of the paper's protocol the two inits are within
+// noise of each other here (docs/reproduction.md has the numbers).
