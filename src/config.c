@@ -109,12 +109,13 @@ void tm_config_defaults(tm_config *c) {
     for (int i = 0; i < NFIELDS; i++) store(c, &fields[i], fields[i].def);
 }
 
-// Shown values are clipped so hostile input cannot flood the message.
+// Shown values are clipped so hostile input cannot flood the message, and
+// control characters become '?' so it stays one line.
 static void shown(const char *value, char *out, size_t cap) {
     size_t n = strlen(value);
-    if (n + 1 <= cap) { memcpy(out, value, n + 1); return; }
-    memcpy(out, value, cap - 4);
-    memcpy(out + cap - 4, "...", 4);
+    if (n + 1 <= cap) memcpy(out, value, n + 1);
+    else { memcpy(out, value, cap - 4); memcpy(out + cap - 4, "...", 4); }
+    for (char *ch = out; *ch; ch++) if ((unsigned char)*ch < 0x20 || *ch == 0x7f) *ch = '?';
 }
 
 static int set_field(tm_config *c, const field *f, const char *value, int quoted) {
@@ -199,7 +200,12 @@ int tm_config_parse_json(tm_config *c, const char *json) {
     for (;;) {
         skip_ws(&q);
         if (!read_string(&q, key, sizeof key, &too_long)) return tm_fail(TM_ERR_ARG, "config: expected a quoted field name");
-        if (too_long) return tm_fail(TM_ERR_ARG, "config: unknown field '%.32s...'", key);
+        if (too_long) {
+            char got[40];
+            shown(key, got, sizeof got);
+            got[32] = 0;
+            return tm_fail(TM_ERR_ARG, "config: unknown field '%s...'", got);
+        }
         const field *f = find_field(key);
         if (!f) {
             char got[40];
@@ -216,11 +222,14 @@ int tm_config_parse_json(tm_config *c, const char *json) {
             if (too_long) strcpy(value + sizeof value - 4, "...");
         } else {
             size_t n = 0;
+            too_long = 0;
             while (*q.s && *q.s != ',' && *q.s != '}' && *q.s != ' ' && *q.s != '\n' && *q.s != '\t' && *q.s != '\r') {
                 if (n + 1 < sizeof value) value[n++] = *q.s;
+                else too_long = 1;
                 q.s++;
             }
             value[n] = 0;
+            if (too_long) strcpy(value + sizeof value - 4, "...");  // never a number: refused below
             if (n == 0) return tm_fail(TM_ERR_ARG, "%s: missing value", key);
         }
         int rc = set_field(c, f, value, quoted);
@@ -239,6 +248,12 @@ done:
 int tm_config_validate(const tm_config *c) {
     if (c->k > c->experts)
         return tm_fail(TM_ERR_ARG, "k: must be an integer in [1, experts=%d], got %d", c->experts, c->k);
+    // AdamW runs in float: a beta that rounds to 1 or an eps that rounds to 0 gives NaN at step 0.
+    if ((float)c->beta1 >= 1.0f || (float)c->beta2 >= 1.0f)
+        return tm_fail(TM_ERR_ARG, "%s: must be below 1 in single precision (at most 0.99999994), got %.16g",
+                       (float)c->beta1 >= 1.0f ? "beta1" : "beta2", (float)c->beta1 >= 1.0f ? c->beta1 : c->beta2);
+    if ((float)c->eps == 0.0f)
+        return tm_fail(TM_ERR_ARG, "eps: must be at least 1.4e-45 (the smallest float), got %g", c->eps);
     uint64_t bytes = tm_model_memory_bytes(c);
     if (bytes > TM_MEMORY_CAP)
         return tm_fail(TM_ERR_MEMORY,
@@ -258,7 +273,12 @@ int tm_config_to_json(const tm_config *c, char *out, size_t cap) {
         size_t left = used < cap ? cap - used : 0;
         if (f->kind == F_OPT) used += (size_t)snprintf(dst, left, "%s\"%s\":\"%s\"", sep, f->name, f->options[(int)v]);
         else if (f->kind == F_BOOL) used += (size_t)snprintf(dst, left, "%s\"%s\":%s", sep, f->name, v ? "true" : "false");
-        else used += (size_t)snprintf(dst, left, "%s\"%s\":%.10g", sep, f->name, v);
+        else {  // 10 digits when they read back exactly (they do for typed-in values), else 17
+            char num[32];
+            snprintf(num, sizeof num, "%.10g", v);
+            if (strtod(num, NULL) != v) snprintf(num, sizeof num, "%.17g", v);
+            used += (size_t)snprintf(dst, left, "%s\"%s\":%s", sep, f->name, num);
+        }
     }
     used += (size_t)snprintf(out + (used < cap ? used : cap), used < cap ? cap - used : 0, "}");
     return used < cap ? TM_OK : tm_fail(TM_ERR_ARG, "config: JSON buffer too small");

@@ -163,7 +163,11 @@ int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len) {
     sc[3] = (float)(loss / chunks);
     int ok = mono_count != NULL;
     free(mono_count); free(gate_sum); free(alpha); free(present); free(x);
-    return ok ? TM_OK : tm_fail(TM_ERR_MEMORY, "metrics: out of memory");
+    if (!ok) return tm_fail(TM_ERR_MEMORY, "metrics: out of memory");
+    // Finite but huge weights (written by a caller) can still overflow float.
+    for (int32_t i = 0; i < tm_metrics_len(m); i++)
+        if (!isfinite(out[i])) return tm_fail(TM_ERR_NONFINITE, "metrics: values overflow (weights too large)");
+    return TM_OK;
 }
 
 int tm_router_regions(const tm_model *m, int32_t grid, int32_t *out, int32_t out_len) {

@@ -55,6 +55,24 @@ int main(void) {
     strcpy(longkey + 302, "\":1}");
     expect_error(longkey, "unknown field 'aaaa");
     CHECK(strlen(tm_last_error()) < 120, "message stays short: %zu", strlen(tm_last_error()));
+    // Found by fuzz_api (docs/robustness.md): messages stay one line; values that
+    // float rounds to a NaN-making AdamW are refused; over-long numbers are not
+    // silently cut; the normalised config round-trips exactly.
+    expect_error("{\"p\":\"a\nb\"}", "got 'a?b'");
+    expect_error("{\"beta1\":0.99999999999}", "beta1: must be below 1 in single precision");
+    expect_error("{\"beta2\":0.99999999}", "beta2: must be below 1 in single precision");
+    expect_error("{\"eps\":1e-300}", "eps: must be at least 1.4e-45");
+    char longnum[200] = "{\"n\":5.";
+    memset(longnum + 7, '0', 100);
+    strcpy(longnum + 107, "x}");
+    expect_error(longnum, "n: must be an integer in [1, 4096], got '5.000");
+    m = tm_model_create("{\"beta2\":0.9999999,\"lr\":0.00123456789012345}");
+    again = m ? tm_model_create(tm_model_config_json(m)) : NULL;
+    CHECK(again && !strcmp(tm_model_config_json(m), tm_model_config_json(again)) &&
+          strstr(tm_model_config_json(m), "\"lr\":0.001234567890123"),
+          "exact round trip: %s", tm_model_config_json(m));
+    tm_model_free(again);
+    tm_model_free(m);
     // Checking without creating: the same codes and messages, nothing allocated.
     CHECK(tm_config_check("{\"n\":30}") == TM_OK && tm_last_error_code() == TM_OK, "check ok");
     CHECK(tm_config_check("{\"n\":0}") == TM_ERR_ARG && tm_last_error_code() == TM_ERR_ARG && strstr(tm_last_error(), "n:"),

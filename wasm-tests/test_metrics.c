@@ -136,6 +136,10 @@ int main(void) {
     CHECK(tm_metrics(m, 0, buf, tm_metrics_len(m)) == TM_ERR_ARG, "zero samples");
     m->W[3] = INFINITY;
     CHECK(tm_metrics(m, 100, buf, tm_metrics_len(m)) == TM_ERR_NONFINITE, "non-finite weights: error, not NaN");
+    // Finite but huge weights overflow float inside the metrics (found by fuzz_api).
+    m->W[3] = 1e30f;
+    CHECK(tm_metrics(m, 100, buf, tm_metrics_len(m)) == TM_ERR_NONFINITE && strstr(tm_last_error(), "overflow"),
+          "huge weights: error, not NaN: %s", tm_last_error());
     free(buf);
     tm_model_free(m);
     return check_summary("metrics");
