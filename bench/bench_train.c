@@ -1,9 +1,22 @@
 // Training throughput per workload: median ms per step and sample-steps/s.
-// The same file is built natively and to wasm (SIMD and scalar); bench/run.sh
-// runs them all and prints the ratios measured in one run.
-//   bench_train [--quick] [--only ID]   -> one JSON line per workload on stdout
-#include "model.h"
+// The same file is built natively (scalar, and the wasm SIMD path through SIMDe:
+// bench_train_simde) and to wasm (SIMD and scalar); bench/run.sh runs them all,
+// plus the same workloads in a Chromium Web Worker, and prints the ratios
+// measured in one run.
+//
+//   bench_train [--quick] [--smoke] [--scaling] [--only ID[,ID...]] [--reps N] [--target-ms MS] [--models N]
+//   bench_train --list [--scaling]      -> the workload definitions (bench/chromium.mjs reads them)
+//
+// One JSON line per workload on stdout. Timing: every model trains 3 warm-up steps; a
+// single-model workload then doubles a timed run until it lasts a quarter of --target-ms
+// and trains the steps that fill --target-ms in one tm_train call per repeat; a
+// multi-model workload (phase) times one step of every model per repeat. The median of
+// --reps repeats is reported (and the fastest, ms_min). --quick: 5 repeats of ~30 ms and phase on 100 of its 2262 models,
+// scaled up. --smoke: the harness only (1 repeat of 1 step, 8 phase models).
+// Uses the public API (toymoe.h) only.
+#include "kernels.h"
 #include "toymoe.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,52 +33,148 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-typedef struct { const char *id, *config; int models; } workload;
+// group: "main" (the workloads) or a scaling series ("n": m = n/5 dense; "E": k = 1, E*m = 64).
+typedef struct {
+    const char *id, *group;
+    int n, m, E, k, batch, models, load_balance;
+} workload;
 
+// Every workload: p = 0.1, uniform importance, AdamW (lr 1e-3, wd 0.01: the defaults).
 static const workload workloads[] = {
-    {"dense100", "{\"n\":100,\"m\":20,\"p\":0.1,\"importance\":\"uniform\",\"batch\":1024}", 1},
-    {"moe4", "{\"n\":100,\"m\":5,\"experts\":4,\"k\":1,\"p\":0.1,\"importance\":\"uniform\",\"batch\":1024}", 1},
-    {"moe10", "{\"n\":100,\"m\":2,\"experts\":10,\"k\":2,\"p\":0.1,\"importance\":\"uniform\",\"batch\":1024}", 1},
-    {"moe20", "{\"n\":100,\"m\":1,\"experts\":20,\"k\":5,\"p\":0.1,\"importance\":\"uniform\",\"batch\":1024}", 1},
-    {"fig2", "{\"n\":20,\"m\":2,\"experts\":3,\"k\":1,\"p\":0.1,\"importance\":\"uniform\",\"batch\":1024}", 1},
-    {"table1", "{\"n\":100,\"m\":10,\"experts\":10,\"k\":1,\"p\":0.1,\"importance\":\"uniform\",\"batch\":1024}", 1},
-    // One step of all 2262 phase-diagram models (n=3, m=1, E=3, k=1, LB on, batch 512).
-    {"phase", "{\"n\":3,\"m\":1,\"experts\":3,\"k\":1,\"p\":0.1,\"importance\":\"uniform\",\"batch\":512,"
-              "\"load_balance\":true,\"loss\":\"mean\"}", 2262},
+    {"dense100", "main", 100, 20, 1, 1, 1024, 1, 0},
+    {"moe4", "main", 100, 5, 4, 1, 1024, 1, 0},
+    {"moe10", "main", 100, 2, 10, 2, 1024, 1, 0},
+    {"moe20", "main", 100, 1, 20, 5, 1024, 1, 0},
+    {"fig2", "main", 20, 2, 3, 1, 1024, 1, 0},
+    {"table1", "main", 100, 10, 10, 1, 1024, 1, 0},
+    // One step of all 2262 phase-diagram models (n=3, m=1, E=3, k=1, load balancing, batch 512).
+    {"phase", "main", 3, 1, 3, 1, 512, 2262, 1},
+    // Scaling with n (dense, m = n/5) and with E (n = 100, k = 1, E*m = 64).
+    {"n20", "n", 20, 4, 1, 1, 1024, 1, 0},
+    {"n100", "n", 100, 20, 1, 1, 1024, 1, 0},
+    {"n400", "n", 400, 80, 1, 1, 1024, 1, 0},
+    {"n1000", "n", 1000, 200, 1, 1, 1024, 1, 0},
+    {"E1", "E", 100, 64, 1, 1, 1024, 1, 0},
+    {"E2", "E", 100, 32, 2, 1, 1024, 1, 0},
+    {"E4", "E", 100, 16, 4, 1, 1024, 1, 0},
+    {"E8", "E", 100, 8, 8, 1, 1024, 1, 0},
+    {"E16", "E", 100, 4, 16, 1, 1024, 1, 0},
+    {"E32", "E", 100, 2, 32, 1, 1024, 1, 0},
+    {"E64", "E", 100, 1, 64, 1, 1024, 1, 0},
 };
 
+#define P_DENSITY 0.1
+
+static void config_json(const workload *w, int seed, char *buf, size_t size) {
+    snprintf(buf, size,
+             "{\"n\":%d,\"m\":%d,\"experts\":%d,\"k\":%d,\"p\":%g,\"importance\":\"uniform\",\"batch\":%d%s,\"seed\":%d}", w->n,
+             w->m, w->E, w->k, P_DENSITY, w->batch, w->load_balance ? ",\"load_balance\":true,\"loss\":\"mean\"" : "", seed);
+}
+
+// Useful multiply-adds per sample: for each of the k active experts the encoder over the
+// present (non-zero, p*n on average) inputs, the decoder and its two gradient products over
+// all n outputs, and the encoder's weight gradient over the present inputs; plus the router
+// scores over the present inputs and, when the router gets a gradient (k > 1 or load
+// balancing), their backward pass.
+static double macs_per_sample(const workload *w) {
+    double nnz = P_DENSITY * w->n;
+    return w->k * (2.0 * nnz * w->m + 3.0 * w->n * w->m) + w->E * nnz * (w->k > 1 || w->load_balance ? 2 : 1);
+}
+
+static int selected(const char *only, const char *id) {
+    if (!only) return 1;
+    size_t len = strlen(id);
+    for (const char *s = only; (s = strstr(s, id)); s += len)
+        if ((s == only || s[-1] == ',') && (s[len] == ',' || s[len] == 0)) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    int quick = 0;
+    int quick = 0, smoke = 0, scaling = 0, list = 0, reps = 0, models_override = 0;
+    double target_ms = 0;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) quick = 1;
-        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        const char *a = argv[i];
+        if (!strcmp(a, "--quick")) quick = 1;
+        else if (!strcmp(a, "--smoke")) smoke = 1;
+        else if (!strcmp(a, "--scaling")) scaling = 1;
+        else if (!strcmp(a, "--list")) list = 1;
+        else if (!strcmp(a, "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(a, "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(a, "--target-ms") && i + 1 < argc) target_ms = atof(argv[++i]);
+        else if (!strcmp(a, "--models") && i + 1 < argc) models_override = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_train [--quick] [--smoke] [--scaling] [--only ID[,ID...]] [--reps N] "
+                            "[--target-ms MS] [--models N] [--list]\n");
+            return 2;
+        }
     }
-    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++) {
-        const workload *wl = &workloads[w];
-        if (only && strcmp(only, wl->id)) continue;
-        int models = quick && wl->models > 1 ? 100 : wl->models;
+    if (reps <= 0) reps = smoke ? 1 : quick ? 5 : 11;
+    if (reps > 101) reps = 101;
+    if (target_ms <= 0) target_ms = smoke ? 0 : quick ? 30 : 150;
+    int warmup = smoke ? 1 : 3;
+#ifdef __EMSCRIPTEN__
+    const char *target = "wasm";
+#else
+    const char *target = "native";
+#endif
+    char cfg[512];
+    for (size_t wi = 0; wi < sizeof workloads / sizeof workloads[0]; wi++) {
+        const workload *w = &workloads[wi];
+        if (strcmp(w->group, "main") && !scaling && !(only && selected(only, w->id))) continue;
+        if (!selected(only, w->id)) continue;
+        double macs = macs_per_sample(w);
+        int nparams = w->E * w->n * (w->m + 2);
+        if (list) {
+            config_json(w, 0, cfg, sizeof cfg);
+            printf("{\"id\":\"%s\",\"group\":\"%s\",\"n\":%d,\"m\":%d,\"E\":%d,\"k\":%d,\"batch\":%d,\"models\":%d,"
+                   "\"load_balance\":%d,\"params\":%d,\"macs_per_sample\":%.6g,\"config\":%s}\n",
+                   w->id, w->group, w->n, w->m, w->E, w->k, w->batch, w->models, w->load_balance, nparams, macs, cfg);
+            continue;
+        }
+        int models = w->models;
+        if (models > 1) models = models_override > 0 ? (models_override < models ? models_override : models)
+                                 : smoke ? 8 : quick ? 100 : models;
         tm_model **ms = malloc((size_t)models * sizeof *ms);
-        for (int i = 0; i < models; i++) ms[i] = tm_model_create(wl->config);
-        if (!ms[0]) { fprintf(stderr, "%s: %s\n", wl->id, tm_last_error()); return 1; }
-        for (int i = 0; i < models; i++) tm_train(ms[i], 3);  // warm-up
-        int reps = quick ? 5 : 21, steps = models > 1 ? 1 : (quick ? 10 : 40);
-        double t[64];
+        if (!ms) return 1;
+        for (int i = 0; i < models; i++) {
+            config_json(w, i, cfg, sizeof cfg);
+            if (!(ms[i] = tm_model_create(cfg))) { fprintf(stderr, "%s: %s\n", w->id, tm_last_error()); return 1; }
+        }
+        for (int i = 0; i < models; i++) tm_train(ms[i], warmup);
+        // Size the repeats: single-model workloads double a timed run until it lasts a quarter of
+        // target_ms (one preempted step cannot skew it); multi-model ones time one step of all.
+        int steps = 1;
+        if (models == 1) {
+            for (int s = 1;; s *= 2) {
+                double t0 = now_ms();
+                tm_train(ms[0], s);
+                double el = now_ms() - t0;
+                if (el >= target_ms / 4 || s >= 1024) {
+                    double want = el > 0 ? ceil(target_ms * s / el) : 1;
+                    steps = want < 1 ? 1 : want > 2000 ? 2000 : (int)want;
+                    break;
+                }
+            }
+        } else {
+            for (int i = 0; i < models; i++) tm_train(ms[i], 1);
+        }
+        double t[101];
         for (int r = 0; r < reps; r++) {
             double t0 = now_ms();
-            for (int i = 0; i < models; i++) tm_train(ms[i], steps);
+            for (int i = 0; i < models; i++)
+                if (tm_train(ms[i], steps)) { fprintf(stderr, "%s: %s\n", w->id, tm_last_error()); return 1; }
             t[r] = (now_ms() - t0) / steps;
         }
         qsort(t, (size_t)reps, sizeof t[0], cmp);
-        double ms_step = t[reps / 2] * (quick && wl->models > 1 ? (double)wl->models / models : 1.0);
-        // Useful multiply-adds per sample: the encoder over present features, the decoder and its two
-        // gradient products over all n outputs, for each of the k active experts, plus the router.
-        const tm_model *m = ms[0];
-        double nnz = m->cfg.p * m->n;
-        double macs = m->k * (2 * nnz * m->m + 3.0 * m->n * m->m) + m->E * nnz * (m->k > 1 || m->cfg.load_balance ? 2 : 1);
-        double samples = (double)m->cfg.batch * wl->models;
-        printf("{\"id\":\"%s\",\"ms_per_step\":%.4f,\"sample_steps_per_s\":%.4g,\"useful_gflops\":%.3f}\n", wl->id, ms_step,
-               samples / (ms_step * 1e-3), 2.0 * macs * samples / (ms_step * 1e-3) / 1e9);
+        double scale = (double)w->models / models;  // fewer phase models timed: scale to all of them
+        double ms_step = t[reps / 2] * scale, ms_min = t[0] * scale;
+        double samples = (double)w->batch * w->models;
+        printf("{\"id\":\"%s\",\"group\":\"%s\",\"target\":\"%s\",\"simd\":%d,\"n\":%d,\"m\":%d,\"E\":%d,\"k\":%d,\"batch\":%d,"
+               "\"models\":%d,\"models_timed\":%d,\"params\":%d,\"reps\":%d,\"steps_per_rep\":%d,\"ms_per_step\":%.5g,"
+               "\"ms_min\":%.5g,\"sample_steps_per_s\":%.5g,\"macs_per_sample\":%.6g,\"useful_gflops\":%.4g}\n",
+               w->id, w->group, target, TM_SIMD, w->n, w->m, w->E, w->k, w->batch, w->models, models, nparams, reps, steps,
+               ms_step, ms_min, samples / (ms_step * 1e-3), macs, 2.0 * macs * samples / (ms_step * 1e-3) / 1e9);
         fflush(stdout);
         for (int i = 0; i < models; i++) tm_model_free(ms[i]);
         free(ms);

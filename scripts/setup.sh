@@ -15,7 +15,7 @@ export TOYMOE_ROOT
 cd "$TOYMOE_ROOT"
 
 # ---------------------------------------------------------------- Debian packages
-_setup_pkgs=(cmake build-essential clang emscripten binaryen wabt chromium parallel libclang-rt-14-dev)
+_setup_pkgs=(cmake build-essential clang emscripten binaryen wabt chromium parallel libclang-rt-14-dev libsimde-dev)
 _setup_missing=()
 if [[ "${TOYMOE_SKIP_APT:-0}" != 1 ]] && command -v dpkg-query >/dev/null 2>&1; then
   for p in "${_setup_pkgs[@]}"; do

@@ -24,7 +24,7 @@ enum {
     TM_ERR_ARG = 1,        // a bad argument or config value
     TM_ERR_MEMORY = 2,     // over the memory cap, or allocation failed
     TM_ERR_NONFINITE = 3,  // loss or weights became NaN/inf; training stopped
-    TM_ERR_STATE = 4,      // call not valid for this model (e.g. regions need k=1)
+    TM_ERR_STATE = 4,      // call not valid for this model (e.g. regions need n = 2 or 3)
 };
 
 // Models, their batches and workspaces together may not exceed this (bytes).
@@ -87,7 +87,8 @@ int32_t tm_metrics_len(const tm_model *m);
 int32_t tm_metrics_offset(const tm_model *m, int32_t which);
 int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len);
 
-// Router regions for k=1 on a grid x grid raster (row-major, row 0 at the top):
+// Router regions (the top-1 expert by router score; for k = 1 the routed expert)
+// on a grid x grid raster (row-major, row 0 at the top):
 // n=2 the unit square (x1 right, x2 up); n=3 the simplex x1+x2+x3=1 (corner x1
 // bottom-left, x2 bottom-right, x3 top; cells outside get -1). out: expert index.
 int tm_router_regions(const tm_model *m, int32_t grid, int32_t *out, int32_t out_len);

@@ -377,6 +377,19 @@ test('string and heap helpers', () => {
   assert.equal(lab.lastError(), '');
 });
 
+test('sweeps: job count, job JSON and a trained model\'s summary (more in sweep_engine.test.mjs)', () => {
+  assert.equal(lab.sweepJobs('fig4', 'quick'), 1728);
+  const job = lab.sweepJob('fig4', 'quick', 3);
+  assert.deepEqual([job.job, job.cell, job.run, job.arch], [3, 1, 0, '2x1-E1']);
+  assert.throws(() => lab.sweepJob('fig4', 'quick', 1728), (e) => e instanceof LabError && e.field === 'job');
+  const model = lab.createModel(job.config);
+  model.train(10);
+  const s = model.sweepSummary('fig4');
+  assert.equal(s.steps_done, 10);
+  assert.ok(['norm_e0', 'score_e0', 'super_e0', 'gate_e0'].every((k) => Number.isFinite(s[k])));
+  model.free();
+});
+
 test('every function in toymoe.h is exported by the wasm module and exercised above', () => {
   const header = readFileSync(join(REPO, 'src/toymoe.h'), 'utf8');
   const declared = [...header.matchAll(/^[\w\s*]*?\b(tm_\w+)\(/gm)].map((m) => m[1]);

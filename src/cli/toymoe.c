@@ -267,10 +267,12 @@ static int cmd_train(int argc, char **argv) {
 
     // History entries are every `stride` steps; print every `every` steps of it.
     int32_t stride = tm_loss_history_stride(m), step_every = every < stride ? stride : every;
-    printf("{\"config\":%s,\"seed\":%.0f,\"status\":\"%s\",\"error\":\"%s\",\"steps\":%d,\"final_loss\":%.9g,"
+    char final_loss[32] = "null";  // JSON has no NaN: no step yet, or a non-finite stop
+    if (isfinite(tm_last_loss(m))) snprintf(final_loss, sizeof final_loss, "%.9g", tm_last_loss(m));
+    printf("{\"config\":%s,\"seed\":%.0f,\"status\":\"%s\",\"error\":\"%s\",\"steps\":%d,\"final_loss\":%s,"
            "\"elapsed_s\":%.3f,\"history_every\":%d,\"loss_history\":",
            tm_model_config_json(m), cfg.seed, rc ? "nonfinite" : "ok", error, tm_steps_done(m),
-           tm_last_loss(m), elapsed, step_every);
+           final_loss, elapsed, step_every);
     print_floats(tm_loss_history(m), tm_loss_history_len(m), step_every / stride);
     if (weights) {
         size_t wn = (size_t)m->E * m->n * m->m, bn = (size_t)m->E * m->n;

@@ -501,13 +501,43 @@ async function loadRunFile(file) {
   } catch (err) {
     return say(`file: not valid JSON (${String(err?.message ?? err).slice(0, 80)})`);
   }
+  loadRunObject(obj);
+}
+
+// A parsed run (from a file, or a sweep model) through the same validation as a file.
+function loadRunObject(obj, what = 'a run') {
   const { state, params, base, messages } = readRun(obj, app.table);
   sayAll(messages, params ? 'warn' : 'error');
   applyState({ ...state, embed: false, view: app.state.view, speed: app.state.speed }, { keepModel: true });
   createModel({ params, base });
   say(params
-    ? `Loaded a run at step ${base?.step ?? 0}: config, weights${base ? ' and loss history' : ''}. Training continues from these weights with a fresh optimiser state; the link reproduces the config, not the loaded weights.`
+    ? `Loaded ${what} at step ${base?.step ?? 0}: config, weights${base?.lossHistory.values.length ? ' and loss history' : ''}. Training continues from these weights with a fresh optimiser state; the link reproduces the config, not the loaded weights.`
     : 'Loaded the settings of the file; the model starts from its initialisation.', 'info');
+}
+
+// '#sweep=<preset>/<fidelity>/<job>' (from the sweep page): that model's config and weights,
+// read from this browser's stored sweep results and validated like a file.
+async function openSweepModel(lab, hash) {
+  const m = /^#sweep=(fig3|fig4|table1)\/(quick|paper)\/(\d{1,7})$/.exec(hash);
+  if (!m) return say(`link: '${hash.slice(0, 40)}' is not a sweep model (#sweep=<preset>/<fidelity>/<job>)`);
+  const [, preset, fidelity, jobText] = m, job = Number(jobText);
+  try {
+    const [{ getResult }, { checkLine }] = await Promise.all([import('./sweeps/store.js'), import('./sweeps/format.js')]);
+    const rec = await getResult(preset, fidelity, job);
+    if (!rec) return say(`Sweep model ${preset}/${fidelity}/${job} is not stored in this browser (run the sweep on the sweeps page first).`);
+    const v = checkLine(rec.line, lab.sweepJobJSON(preset, fidelity, job), preset);
+    if (!v.ok) return say(`Sweep model ${preset}/${fidelity}/${job} was not loaded: ${v.why}.`);
+    const r = v.result, model = lab.createModel(r.config);
+    const config = model.config;  // every field, as C normalises it
+    model.free();
+    const ok = r.status === 'ok';
+    loadRunObject({
+      format: 'toymoe-run', config, params: r.weights, step: ok ? r.steps_done : 0,
+      lossHistory: { stride: 1, values: [] },
+    }, `sweep model ${preset}/${fidelity} job ${job} (${r.arch}${preset === 'fig4' ? `, S = ${r.x}, r = ${r.y}` : preset === 'fig3' ? `, 1/(1−S) = ${Number(r.x.toPrecision(4))}` : ''}, final loss ${ok ? r.final_loss : 'non-finite'})`);
+  } catch (err) {
+    say(`Sweep model ${preset}/${fidelity}/${job} could not be opened: ${err?.message ?? err}`);
+  }
 }
 
 // ------------------------------------------------------------------ test hooks (read-only)
@@ -531,6 +561,7 @@ function exposeHooks() {
 // ------------------------------------------------------------------ start
 
 async function main() {
+  const hash = location.hash;  // read before the URL is rewritten to the state
   exposeHooks();
   setStatus('loading');
   startWorker();
@@ -586,6 +617,7 @@ async function main() {
   wireMessages();
   applyState(state, { keepModel: true });
   createModel();
+  if (!embed && hash.startsWith('#sweep=')) await openSweepModel(lab, hash);
   document.body.dataset.ready = '1';
 }
 

@@ -7,6 +7,7 @@
 //   model.train(1000);                               // {status, error, step, loss}
 //   const met = model.metrics({ samples: 8192 });
 //   model.free();
+//   lab.sweepJobs('fig4', 'quick');                  // sweeps (SPEC section 7): job count, job i, a model's summary
 
 const CODES = { 1: 'arg', 2: 'memory', 3: 'nonfinite', 4: 'state' };
 const CLASSES = ['ignored', 'monosemantic', 'superposed'];
@@ -14,6 +15,12 @@ const CLASSES = ['ignored', 'monosemantic', 'superposed'];
 const MET = { NORM: 0, INTERFERENCE: 1, POLY: 2, SUPERPOSITION: 3, PHASE_SCORE: 4, DIM: 5, CLASS: 6,
   CAPACITY: 7, GATE_MEAN: 8, USAGE: 9, GLOBAL_DIM: 10, SCALARS: 11 };
 const WASI_ENOSYS = 52;
+
+// A sweep preset or fidelity name for C: a short string (C names the allowed values on a bad one).
+function sweepName(v, field) {
+  if (typeof v !== 'string' || v.length > 64) throw new LabError(`sweep: ${field} must be a short string, got ${typeof v}`, { field });
+  return v;
+}
 
 /** An error from the engine or the C library. `field` names the config field
  * (or null), `code` is 'arg' | 'memory' | 'nonfinite' | 'state' | 'freed' | 'unsupported' | 'exit'. */
@@ -39,7 +46,7 @@ function g10(v) {
 }
 
 // C's shown(): values are clipped so hostile input cannot flood the message.
-const shown = (s) => (s.length <= 39 ? s : `${s.slice(0, 36)}...`);
+const shown = (s) => (s.length <= 39 ? s : `${s.slice(0, 36)}...`).replace(/[\x00-\x1f\x7f]/g, '?');
 
 function rangeText(f) {
   if (f.type === 'option') return f.options.join('|');
@@ -254,6 +261,38 @@ export class Lab {
     return new LabError(message, { field: fieldOf(message, this._fields), code });
   }
 
+  // ---- sweeps: the paper's many-model experiments as deterministic job lists (src/sweep.c)
+
+  /** Number of jobs (models) of a sweep. preset: 'fig3' | 'fig4' | 'table1'; fidelity: 'quick' | 'paper'.
+   * @throws {LabError} field 'preset' or 'fidelity' for an unknown name */
+  sweepJobs(preset, fidelity) {
+    const run = this.need('tm_sweep_jobs');
+    const n = this.withString(sweepName(preset, 'preset'), (p) => this.withString(sweepName(fidelity, 'fidelity'), (f) => run(p, f)));
+    if (n < 0) throw this.sweepError();
+    return n;
+  }
+
+  /** Job i of a sweep as the C text: {"preset","fidelity","job","cell","run","arch","x","y","seed","config":{...}}
+   * (fig3: x = 1/(1-S); fig4: x = S, y = r; table1: arch 'xavier' | 'khot'). The native CLI writes these bytes too. */
+  sweepJobJSON(preset, fidelity, i) {
+    const run = this.need('tm_sweep_job_json');
+    if (!Number.isInteger(i) || Math.abs(i) > 0x7fffffff) {
+      throw new LabError(`sweep: job must be an integer, got ${String(i)}`, { field: 'job' });
+    }
+    const ptr = this.withString(sweepName(preset, 'preset'), (p) => this.withString(sweepName(fidelity, 'fidelity'), (f) => run(p, f, i))) >>> 0;
+    if (!ptr) throw this.sweepError();
+    return this.readString(ptr);
+  }
+
+  /** Job i of a sweep, parsed: {preset, fidelity, job, cell, run, arch, x, y, seed, config}. */
+  sweepJob(preset, fidelity, i) { return JSON.parse(this.sweepJobJSON(preset, fidelity, i)); }
+
+  // LabError for a failed sweep call, naming preset / fidelity / job when C's message does.
+  sweepError() {
+    const message = this.lastError() || 'sweep: call failed';
+    return new LabError(message, { field: /^sweep: (preset|fidelity|job)\b/.exec(message)?.[1] ?? null, code: 'arg' });
+  }
+
   need(name) {
     if (typeof this.exports[name] !== 'function') {
       throw new LabError(`${name} is not exported by this toymoe.wasm; rebuild it`, { code: 'unsupported' });
@@ -378,6 +417,26 @@ export class Model {
       lab.exports.tm_dealloc(out);
     }
   }
+
+  /**
+   * The sweep summary of this (trained) model for a sweep preset, as C's flat JSON members
+   * without braces: "final_loss","eval_loss","steps_done","fpd","total_capacity", and per expert e
+   * for fig4 norm_e{e}, score_e{e}, super_e{e}, gate_e{e}; for table1 mono_e{e}, usage_e{e},
+   * clamped_e{e}, only_e{e} (-1 without a monosemantic feature) and experts_mono_ge2.
+   * Routing terms use `samples` fresh inputs (the CLI's default is 1024).
+   */
+  sweepSummaryJSON(preset, samples = 1024) {
+    const lab = this.lab, ptr = this.ptr, run = lab.need('tm_sweep_summary_json');
+    if (!Number.isInteger(samples) || Math.abs(samples) > 0x7fffffff) {
+      throw new LabError(`metrics: samples must be an integer in [1, 1048576], got ${String(samples)}`, { field: 'samples' });
+    }
+    const out = lab.withString(sweepName(preset, 'preset'), (p) => run(ptr, p, samples)) >>> 0;
+    if (!out) throw lab.cError(null);
+    return lab.readString(out);
+  }
+
+  /** sweepSummaryJSON parsed into an object: {final_loss, eval_loss, steps_done, fpd, total_capacity, ...}. */
+  sweepSummary(preset, samples = 1024) { return JSON.parse(`{${this.sweepSummaryJSON(preset, samples)}}`); }
 
   /** Router regions (top-1 by router score) on a grid x grid raster, n = 2 or 3 only:
    * expert index per cell, row-major from the top; -1 outside the simplex (n = 3). */

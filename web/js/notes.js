@@ -32,7 +32,8 @@ export function notesFor(c) {
   }
   if (c.loss === 'mean') {
     notes.push({ id: 'mean-loss', title: 'Mean loss is n times smaller.',
-      text: 'It averages over features instead of summing, so gradients are n times weaker against the same weight decay.' });
+      text: 'It averages over features instead of summing. AdamW rescales gradients, so training barely changes, ' +
+        'but with load balancing on the balancing term weighs n times more against the reconstruction.' });
   }
   if (c.importance === 'last' && c.importance_last === 1) {
     notes.push({ id: 'last', title: 'importance = last with r = 1 is uniform.', text: 'Change "last feature importance r" to see its effect.' });

@@ -1,0 +1,127 @@
+// Module Web Worker of the Chromium benchmark (bench/worker-bench.html): trains through
+// web/js/engine.js exactly as the lab's worker does, and times with performance.now().
+//
+// Messages in:
+//   {type: 'init', variant: 'simd'|'scalar'}   load web/build/toymoe[-scalar].wasm -> {type: 'ready', version}
+//   {type: 'bench', workload, reps, targetMs, warmup, models}
+//       workload: one line of `bench_train --list` (id, config, models, batch, macs_per_sample, ...).
+//       The timing protocol of bench/bench_train.c: `warmup` steps per model, a doubling timed
+//       run sizes the repeats (~targetMs each; multi-model workloads time one step of every
+//       model per repeat), median of `reps`. models caps the phase models timed (scaled up).
+//       -> {type: 'result', ...the fields bench_train prints}
+//   {type: 'count', preset, fidelity}          -> {type: 'count', jobs}
+//   {type: 'job', preset, fidelity, job, stepsFraction}
+//       one sweep job (tm_sweep_job_json): train round(steps*stepsFraction) steps, then the
+//       sweep summary (metrics on 1024 samples, as `toymoe sweep`) -> {type: 'job', job, arch,
+//       steps, stepsTrained, trainMs, summaryMs, estMs (the whole job: train time scaled to all steps)}
+// Errors: {type: 'error', message}.
+import { loadLab } from '../web/js/engine.js';
+
+let lab = null;
+const post = (msg) => self.postMessage(msg);
+
+function sweepCall(name, ...strings) {
+  const fn = lab.exports[name];
+  if (typeof fn !== 'function') throw new Error(`${name} is not exported by this toymoe.wasm`);
+  const ptrs = strings.map((s) => lab.writeString(s));
+  return { ptrs, call: (...more) => fn(...ptrs, ...more), free: () => ptrs.forEach((p) => lab.exports.tm_dealloc(p)) };
+}
+
+function jobConfig(preset, fidelity, job) {
+  const c = sweepCall('tm_sweep_job_json', preset, fidelity);
+  try {
+    const ptr = c.call(job);
+    if (!ptr) throw new Error(lab.lastError());
+    return JSON.parse(lab.readString(ptr));
+  } finally { c.free(); }
+}
+
+function bench({ workload: w, reps, targetMs, warmup, models: cap }) {
+  const models = w.models > 1 ? Math.min(w.models, cap > 0 ? cap : w.models) : 1;
+  const ms = [];
+  try {
+    for (let i = 0; i < models; i++) ms.push(lab.createModel({ ...w.config, seed: i }));
+    for (const m of ms) m.train(warmup);
+    let steps = 1;
+    if (models === 1) {
+      for (let s = 1; ; s *= 2) {
+        const t0 = performance.now();
+        ms[0].train(s);
+        const el = performance.now() - t0;
+        if (el >= targetMs / 4 || s >= 1024) {
+          steps = Math.max(1, Math.min(2000, el > 0 ? Math.ceil((targetMs * s) / el) : 1));
+          break;
+        }
+      }
+    } else {
+      for (const m of ms) m.train(1);
+    }
+    const t = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      for (const m of ms) {
+        const res = m.train(steps);
+        if (res.status !== 'ok') throw new Error(`${w.id}: ${res.error}`);
+      }
+      t.push((performance.now() - t0) / steps);
+    }
+    t.sort((a, b) => a - b);
+    const scale = w.models / models;
+    const msStep = t[Math.floor(reps / 2)] * scale, samples = w.batch * w.models;
+    return {
+      id: w.id, group: w.group, target: 'chromium-worker', simd: lab.variant === 'simd' ? 1 : 0, n: w.n, m: w.m, E: w.E,
+      k: w.k, batch: w.batch, models: w.models, models_timed: models, params: w.params, reps, steps_per_rep: steps,
+      ms_per_step: msStep, ms_min: t[0] * scale, sample_steps_per_s: samples / (msStep * 1e-3),
+      macs_per_sample: w.macs_per_sample, useful_gflops: (2 * w.macs_per_sample * samples) / (msStep * 1e-3) / 1e9,
+    };
+  } finally {
+    for (const m of ms) m.free();
+  }
+}
+
+function job({ preset, fidelity, job: index, stepsFraction }) {
+  const spec = jobConfig(preset, fidelity, index);
+  const model = lab.createModel(spec.config);
+  try {
+    const steps = spec.config.steps, stepsTrained = Math.max(1, Math.round(steps * stepsFraction));
+    let t0 = performance.now();
+    const res = model.train(stepsTrained);
+    const trainMs = performance.now() - t0;
+    let summaryMs = 0;
+    if (res.status === 'ok') {
+      const fn = lab.exports.tm_sweep_summary_json, presetPtr = lab.writeString(preset);
+      t0 = performance.now();
+      try {
+        if (typeof fn !== 'function') throw new Error('tm_sweep_summary_json is not exported by this toymoe.wasm');
+        if (!fn(model.ptr, presetPtr, 1024)) throw new Error(lab.lastError());
+      } finally { lab.exports.tm_dealloc(presetPtr); }
+      summaryMs = performance.now() - t0;
+    }
+    return { type: 'job', job: index, arch: spec.arch, steps, stepsTrained, status: res.status, trainMs, summaryMs,
+      estMs: (trainMs * steps) / stepsTrained + summaryMs };
+  } finally {
+    model.free();
+  }
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    if (data.type === 'init') {
+      const file = data.variant === 'scalar' ? 'toymoe-scalar.wasm' : 'toymoe.wasm';
+      lab = await loadLab({ wasmUrl: new URL(`../web/build/${file}`, import.meta.url) });
+      lab.variant = data.variant === 'scalar' ? 'scalar' : 'simd';
+      post({ type: 'ready', version: lab.version });
+    } else if (data.type === 'bench') {
+      post({ type: 'result', ...bench(data) });
+    } else if (data.type === 'count') {
+      const c = sweepCall('tm_sweep_jobs', data.preset, data.fidelity);
+      try { post({ type: 'count', jobs: c.call() }); } finally { c.free(); }
+    } else if (data.type === 'job') {
+      post(job(data));
+    } else {
+      throw new Error(`unknown message type ${data.type}`);
+    }
+  } catch (err) {
+    post({ type: 'error', message: String(err?.message ?? err) });
+  }
+};

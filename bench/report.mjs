@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// Turns the JSON lines of one bench/run.sh run into the tables it prints and writes to
+// bench/RESULTS.md: per workload, every build side by side with the ratios between them,
+// the scaling series, the sweep estimates and the issue's targets, met or missed.
+//
+//   node bench/report.mjs --dir DIR [--out FILE]
+// DIR (bench/suite.mjs's output) holds meta.json, notes.txt and, for each build that ran, its
+// JSON lines per round: native-scalar.r1.jsonl ... chromium.r2.jsonl, chromium.sweeps.jsonl
+import fs from 'node:fs';
+import path from 'node:path';
+
+// The reference columns of the issue: ms per step, PyTorch CPU (1 thread) and TF.js (wasm).
+export const REFERENCE = {
+  dense100: { pytorch: 1.75, tfjs: 7.2, target: 3 },
+  moe4: { pytorch: 6.2, tfjs: 13.8, target: 10 },
+  moe10: { pytorch: 7.5, tfjs: 26.6, target: 10 },
+  moe20: { pytorch: 9.8, tfjs: 48.8, target: 10 },
+  fig2: { pytorch: 0.93, tfjs: 2.3, target: 10 },
+  table1: { pytorch: 7.5, tfjs: 18.2, target: 10 },
+  phase: { pytorch: 446, tfjs: 494, target: 10 },
+};
+export const PARTS = [
+  { key: 'native-scalar', label: 'native scalar (gcc -O3)' },
+  { key: 'native-simd', label: 'native SIMD (gcc -O3 -msse4.1, SIMDe)' },
+  { key: 'wasm-scalar-node', label: 'wasm scalar, Node' },
+  { key: 'wasm-simd-node', label: 'wasm SIMD, Node' },
+  { key: 'chromium', label: 'wasm SIMD, Chromium worker' },
+];
+const WASM_LIMIT = 1.3, SWEEP_LIMIT_S = 3600, QUICK_LIMIT_S = 120;
+const PHASE_SWEEP = { archs: 8, runs: 10, cells: 2262, steps: 5000, jobs: 8 * 10 * 2262, workers: 2 };
+
+function readLines(file) {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l));
+}
+
+const fmt = (v, digits = 3) => {
+  if (v === undefined || v === null || !Number.isFinite(v)) return '—';
+  const a = Math.abs(v);
+  if (a >= 1e6) return v.toExponential(2).replace('e+', 'e');
+  if (a >= 100) return v.toFixed(0);
+  return Number(v.toPrecision(digits)).toString();
+};
+const ratio = (a, b) => (a > 0 && b > 0 ? a / b : NaN);
+const x = (v) => (Number.isFinite(v) ? `${fmt(v)}×` : '—');
+const secs = (s) => (!Number.isFinite(s) ? '—' : s >= 3600 ? `${fmt(s / 3600)} h` : s >= 120 ? `${fmt(s / 60)} min` : `${fmt(s)} s`);
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const mark = (ok) => (ok === null ? 'n/a' : ok ? '**met**' : '**missed**');
+
+export function report(dir) {
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  const res = {}, sweeps = {};
+  const files = fs.readdirSync(dir);
+  for (const p of PARTS) {
+    res[p.key] = {};
+    // One file per round (name.rN.jsonl); each workload keeps its best round, and the others' medians.
+    for (const f of files.filter((name) => new RegExp(`^${p.key}(\\.r\\d+|\\.sweeps)?\\.jsonl$`).test(name))) {
+      for (const r of readLines(path.join(dir, f))) {
+        if (r.sweep) { (sweeps[r.sweep.preset] ??= []).push(r.sweep); continue; }
+        const prev = res[p.key][r.id];
+        const rounds = [...(prev?.rounds ?? []), r.ms_per_step];
+        res[p.key][r.id] = { ...(!prev || r.ms_per_step < prev.ms_per_step ? r : prev), rounds };
+      }
+    }
+  }
+  // Each preset's sample: estimate = Σ per-job time × jobs/sampled ÷ workers; the best round is kept.
+  const sweepEstimate = (s) => (s.jobs.reduce((a, j) => a + j.estMs, 0) * (s.total / s.sampled)) / s.workers / 1e3;
+  for (const [name, list] of Object.entries(sweeps)) {
+    const best = list.reduce((b, s) => (sweepEstimate(s) < sweepEstimate(b) ? s : b));
+    sweeps[name] = { ...best, estimate: sweepEstimate(best), roundEstimates: list.map(sweepEstimate) };
+  }
+  const ran = PARTS.filter((p) => Object.keys(res[p.key]).length);
+  const peak = meta.peak_gflops;
+  const ms = (part, id) => res[part]?.[id]?.ms_per_step;
+  const out = [];
+  out.push('# toymoe training throughput', '');
+  out.push(`- **Date**: ${meta.date}`);
+  out.push(`- **Command**: \`${meta.command}\` (mode: ${meta.mode})`);
+  out.push(`- **Machine**: ${meta.cpu_model}, ${meta.cores} cores (${meta.threads_per_core} thread(s) per core), ${meta.mhz} MHz, ${meta.hypervisor ? `${meta.hypervisor} guest` : 'bare metal'}; ${meta.os}`);
+  out.push(`- **Load**: load average ${meta.load_before} before the run and ${meta.load_after} after it on ${meta.cores} cores` +
+    ' (other work was running: treat differences under ~20% as noise)');
+  out.push(`- **Toolchains**: ${meta.gcc}; ${meta.emcc}; Node ${meta.node}; ${meta.chromium}`);
+  out.push(`- **SIMD peak of one core**: ${fmt(peak)} GFLOP/s = 4 f32 lanes (SSE/wasm SIMD128) × 2 (one mul + one add per cycle; wasm SIMD128 has no FMA) × ${fmt(meta.mhz / 1000)} GHz. ` +
+    'An assumption: the core could issue two 128-bit FMAs per cycle (4× this) with native FMA code, which no build here uses (-ffp-contract=off keeps native and wasm bit-identical).');
+  out.push('- **Useful GFLOP/s**: 2 × the multiply-adds each sample needs, counting only the non-zero inputs (p·n on average): per active expert ' +
+    'the encoder and its weight gradient over the present inputs (2·p·n·m), the decoder and its two gradient products (3·n·m), plus the ' +
+    'router over the present inputs (E·p·n, twice when it gets a gradient: k > 1 or load balancing), × samples per second.');
+  out.push('- **Builds**: native scalar is `build/bench_train` (gcc -O3, the scalar path, which gcc auto-vectorises); native SIMD is ' +
+    '`build/bench_train_simde`, the same wasm SIMD128 intrinsics of src/kernels.h compiled natively through SIMDe\'s wasm_simd128.h ' +
+    '(Debian libsimde-dev) with gcc -O3 -msse4.1; neither wasm nor native uses -ffast-math. wasm: Emscripten -O3, -msimd128 or ' +
+    '-DTM_NO_SIMD; Node runs the Emscripten builds of bench/bench_train.c, Chromium runs web/build/toymoe.wasm through web/js/engine.js ' +
+    'in one module Web Worker (bench/worker-bench.html).');
+  out.push(`- **Timing**: wall time, median of ${meta.reps} repeats of ~${meta.target_ms} ms (${meta.warmup} warm-up steps first); phase = one step of each of ` +
+    `the 2262 models${meta.mode === 'full' ? '' : ` (${meta.phase_models} of them timed, scaled up)`}. ${meta.rounds} round(s): every build ran ` +
+    `${meta.rounds > 1 ? `${meta.rounds} times, in turn, and each workload shows its best round's median` : 'once'}. Ratios below are between columns of this one run.`);
+  const notesFile = path.join(dir, 'notes.txt');
+  const notes = [...(meta.notes ?? []), ...(fs.existsSync(notesFile) ? fs.readFileSync(notesFile, 'utf8').split('\n').filter(Boolean) : [])];
+  for (const n of notes) out.push(`- **Note**: ${n}`);
+  out.push('');
+
+  // ---- summary
+  const mainIds = Object.keys(REFERENCE);
+  out.push('## Summary (ms per step; batch 1024, phase: 2262 models × batch 512)', '');
+  out.push(table(['workload', 'PyTorch CPU', 'TF.js wasm', ...ran.map((p) => p.label), 'Chromium vs PyTorch', 'target', ''],
+    mainIds.map((id) => {
+      const ref = REFERENCE[id], c = ms('chromium', id), sp = ratio(ref.pytorch, c);
+      return [id, fmt(ref.pytorch), fmt(ref.tfjs), ...ran.map((p) => fmt(ms(p.key, id))), x(sp), `≥ ${ref.target}×`,
+        Number.isFinite(sp) ? mark(sp >= ref.target) : 'n/a'];
+    })));
+  out.push('');
+
+  // ---- per workload
+  out.push('## Per workload', '');
+  for (const id of mainIds) {
+    const any = ran.map((p) => res[p.key][id]).find(Boolean);
+    if (!any) continue;
+    const ref = REFERENCE[id];
+    out.push(`### ${id} (n=${any.n}, m=${any.m}, E=${any.E}, k=${any.k}, batch ${any.batch}${any.models > 1 ? `, ${any.models} models` : ''}; ` +
+      `${fmt(any.macs_per_sample)} useful MACs per sample)`, '');
+    out.push(table(['build', 'ms/step', 'sample-steps/s', 'useful GFLOP/s', '% of SIMD peak', 'vs PyTorch', 'vs TF.js',
+      'fastest repeat ms', 'median ms of each round'],
+      ran.filter((p) => res[p.key][id]).map((p) => {
+        const r = res[p.key][id];
+        return [p.label, fmt(r.ms_per_step), fmt(r.sample_steps_per_s), fmt(r.useful_gflops), `${fmt((100 * r.useful_gflops) / peak, 2)}%`,
+          x(ratio(ref.pytorch, r.ms_per_step)), x(ratio(ref.tfjs, r.ms_per_step)), fmt(r.ms_min), r.rounds.map((v) => fmt(v)).join(' / ')];
+      })));
+    const pairs = [
+      ['wasm SIMD Node / native SIMD', 'wasm-simd-node', 'native-simd'],
+      ['Chromium / native SIMD', 'chromium', 'native-simd'],
+      ['native scalar / native SIMD', 'native-scalar', 'native-simd'],
+      ['wasm scalar / wasm SIMD (Node)', 'wasm-scalar-node', 'wasm-simd-node'],
+      ['Chromium / Node (wasm SIMD)', 'chromium', 'wasm-simd-node'],
+    ];
+    out.push('', `Ratios of ms/step (> 1: the first is slower): ${pairs.map(([name, a, b]) => `${name} ${x(ratio(ms(a, id), ms(b, id)))}`).join('; ')}.`, '');
+  }
+
+  // ---- scaling
+  const scalingTable = (group, title, cols) => {
+    const ids = [...new Set(ran.flatMap((p) => Object.values(res[p.key]).filter((r) => r.group === group).map((r) => r.id)))];
+    if (!ids.length) return;
+    const rowsOf = ids.map((id) => ran.map((p) => res[p.key][id]).find(Boolean));
+    const base = rowsOf[cols.baseIndex];
+    const refPart = ['chromium', 'wasm-simd-node', 'native-simd', 'native-scalar', 'wasm-scalar-node'].find((k) => res[k][base.id]);
+    const refLabel = PARTS.find((p) => p.key === refPart).label;
+    out.push(`### ${title}`, '');
+    out.push(table([...cols.head, 'params', 'useful MACs/sample', ...ran.map((p) => `${p.label} ms`), 'active work vs ' + cols.baseName,
+      `ms vs ${cols.baseName} (${refLabel})`, `ns per useful MAC (${refLabel})`],
+    rowsOf.map((r) => {
+      const c = ms(refPart, r.id);
+      return [...cols.cells(r), fmt(r.params), fmt(r.macs_per_sample), ...ran.map((p) => fmt(ms(p.key, r.id))),
+        x(ratio(r.macs_per_sample, base.macs_per_sample)), x(ratio(c, ms(refPart, base.id))),
+        fmt((c * 1e6) / (r.macs_per_sample * r.batch * r.models))];
+    })));
+    out.push('');
+  };
+  out.push('## Scaling', '');
+  out.push('The cost per sample should follow the active work (k experts, ≈ p·n non-zero inputs), not the parameter count: ' +
+    'compare "ms vs …" with "active work vs …"; "ns per useful MAC" is flat when it does.', '');
+  scalingTable('n', 'With n (dense, m = n/5, p = 0.1, batch 1024)', { head: ['n', 'm'], cells: (r) => [r.n, r.m], baseIndex: 1, baseName: 'n=100' });
+  scalingTable('E', 'With E (n = 100, k = 1, E·m = 64, p = 0.1, batch 1024)', { head: ['E', 'm'], cells: (r) => [r.E, r.m], baseIndex: 0, baseName: 'E=1' });
+
+  // ---- sweep estimates
+  out.push('## Sweep estimates (wasm SIMD in Chromium, 2 workers = a 2-core machine\'s tab)', '');
+  const phaseC = ms('chromium', 'phase');
+  const fromPhase = phaseC ? (phaseC * PHASE_SWEEP.archs * PHASE_SWEEP.runs * PHASE_SWEEP.steps) / PHASE_SWEEP.workers / 1e3 : NaN;
+  const f4 = sweeps.fig4;
+  let fromFig4 = NaN, perModelStep = NaN, summaryMs = NaN;
+  if (f4) {
+    const trained = f4.jobs.reduce((s, j) => s + j.stepsTrained, 0), trainMs = f4.jobs.reduce((s, j) => s + j.trainMs, 0);
+    perModelStep = trainMs / trained;
+    summaryMs = f4.jobs.reduce((s, j) => s + j.summaryMs, 0) / f4.jobs.length;
+    fromFig4 = ((perModelStep * PHASE_SWEEP.steps + summaryMs) * PHASE_SWEEP.jobs) / PHASE_SWEEP.workers / 1e3;
+  }
+  out.push('**Full-fidelity phase-diagram sweep** (fig4 paper: 8 architectures × 10 runs × 2262 cells × 5000 steps × batch 512 = ' +
+    `${PHASE_SWEEP.jobs.toLocaleString('en')} models), estimated from measured throughput, target under 1 h:`, '');
+  out.push(table(['estimate from', 'measured', 'estimated time, 2 workers', 'target < 1 h'], [
+    ['the phase workload: every model n=3, m=1, E=3 at p = 0.1 (the sweep\'s p runs from 0.975 down to 0.025, denser inputs cost more: an underestimate)', `${fmt(phaseC)} ms per step of 2262 models`,
+      secs(fromPhase), Number.isFinite(fromPhase) ? mark(fromPhase < SWEEP_LIMIT_S) : 'n/a'],
+    ['a sample of the quick fig4 sweep: the same 8 architectures, batch 512, densities across the range, 2 workers at once, + metrics per model',
+      f4 ? `${fmt(perModelStep * 1e3)} µs per model-step, ${fmt(summaryMs)} ms summary; ${f4.sampled} of ${f4.total} jobs` : '—',
+      secs(fromFig4), Number.isFinite(fromFig4) ? mark(fromFig4 < SWEEP_LIMIT_S) : 'n/a'],
+  ]));
+  out.push('');
+  out.push('**Quick presets** (target under 2 minutes each in a tab with 2 workers): every `stride`-th job trained for a share of its steps in ' +
+    'Chromium by 2 workers at once; estimate = Σ per-job time (train time scaled to all steps + summary) × jobs/sampled ÷ 2, best round. ' +
+    'Two workers on a 2-core machine that is running other work get less than two cores: these are upper bounds when the load was above 2.', '');
+  const quick = {};
+  out.push(table(['preset', 'jobs', 'sampled', 'steps trained', 'sample wall time', 'estimated preset time, 2 workers', 'each round\'s estimate', 'target < 2 min'],
+    ['fig3', 'fig4', 'table1'].map((name) => {
+      const s = sweeps[name];
+      if (!s) return [name, '—', '—', '—', '—', '—', '—', 'n/a'];
+      quick[name] = s.estimate;
+      return [name, s.total, `1 in ${s.stride}: ${s.sampled}`, `${fmt(100 * s.stepsFraction)}%`, secs(s.wallMs / 1e3), secs(s.estimate),
+        s.roundEstimates.map(secs).join(' / '), mark(s.estimate < QUICK_LIMIT_S)];
+    })));
+  out.push('');
+  // The same from single-worker throughput, assuming 2 workers on 2 idle cores scale perfectly: less exposed to other load.
+  const t1 = ms('chromium', 'table1');
+  if (t1) {
+    const est = (t1 * 10000 * 20) / 2 / 1e3;
+    out.push(`From the table1 workload's throughput instead (the same architecture and batch; 20 jobs × 10,000 steps × ${fmt(t1)} ms ÷ 2 workers, ` +
+      `assuming 2 workers on 2 idle cores scale perfectly): quick table1 ≈ ${secs(est)}.`, '');
+  }
+
+  // ---- targets
+  out.push('## Targets', '');
+  const rows = [];
+  for (const id of mainIds) {
+    const ref = REFERENCE[id], c = ms('chromium', id), sp = ratio(ref.pytorch, c);
+    rows.push([`${id}: ≥ ${ref.target}× faster than PyTorch (≤ ${fmt(ref.pytorch / ref.target)} ms)`, `${fmt(c)} ms (${x(sp)})`,
+      Number.isFinite(sp) ? mark(sp >= ref.target) : 'n/a']);
+  }
+  const within = mainIds.map((id) => [id, ratio(ms('chromium', id), ms('native-simd', id))]).filter(([, r]) => Number.isFinite(r));
+  const worst = within.reduce((w, e) => (e[1] > w[1] ? e : w), ['', -Infinity]);
+  rows.push([`wasm SIMD (Chromium) within ${WASM_LIMIT}× of native SIMD`, within.length ? within.map(([id, r]) => `${id} ${x(r)}`).join(', ') : '—',
+    within.length ? mark(worst[1] <= WASM_LIMIT) : 'n/a']);
+  const withinNode = mainIds.map((id) => [id, ratio(ms('wasm-simd-node', id), ms('native-simd', id))]).filter(([, r]) => Number.isFinite(r));
+  if (withinNode.length) {
+    rows.push([`(same, wasm SIMD in Node)`, withinNode.map(([id, r]) => `${id} ${x(r)}`).join(', '),
+      mark(withinNode.every(([, r]) => r <= WASM_LIMIT))]);
+  }
+  rows.push(['full-fidelity phase sweep < 1 h (2 workers)', `${secs(fromFig4)} (fig4 sample), ${secs(fromPhase)} (phase workload)`,
+    Number.isFinite(fromFig4) || Number.isFinite(fromPhase) ? mark(Math.max(...[fromFig4, fromPhase].filter(Number.isFinite)) < SWEEP_LIMIT_S) : 'n/a']);
+  for (const name of ['fig3', 'fig4', 'table1']) {
+    rows.push([`quick ${name} < 2 min (2 workers)`, secs(quick[name]), Number.isFinite(quick[name]) ? mark(quick[name] < QUICK_LIMIT_S) : 'n/a']);
+  }
+  out.push(table(['target', 'measured', ''], rows), '');
+  return out.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const get = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  const dir = get('--dir');
+  if (!dir) { console.error('usage: node bench/report.mjs --dir DIR [--out FILE]'); process.exit(2); }
+  const text = report(dir);
+  process.stdout.write(`${text}\n`);
+  const outFile = get('--out');
+  if (outFile) fs.writeFileSync(outFile, `${text}\n`);
+}

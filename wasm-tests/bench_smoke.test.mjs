@@ -1,0 +1,40 @@
+// The benchmark harness does not rot: bench/run.sh's Node part (wasm scalar and SIMD through
+// the Emscripten builds of bench/bench_train.c) at its smallest settings prints every
+// workload, the scaling series included, with finite numbers, and the report renders them.
+// No timing is asserted: the numbers of --smoke mean nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { REPO, withTempDir } from './node_helpers.mjs';
+
+// ctest sets TOYMOE_WASM to <build>/wasm/toymoe.wasm; by hand the default build tree is used.
+const BUILD = process.env.TOYMOE_WASM ? dirname(dirname(process.env.TOYMOE_WASM)) : join(REPO, 'build');
+const PARTS = ['wasm-scalar-node', 'wasm-simd-node'];
+const MAIN = ['dense100', 'moe4', 'moe10', 'moe20', 'fig2', 'table1', 'phase'];
+const SCALING = ['n20', 'n100', 'n400', 'n1000', 'E1', 'E2', 'E4', 'E8', 'E16', 'E32', 'E64'];
+const missing = PARTS.map((p) => join(BUILD, 'wasm', p === 'wasm-simd-node' ? 'bench_train.js' : 'bench_train-scalar.js')).filter((f) => !existsSync(f));
+const skip = missing.length ? `not built: ${missing.join(', ')}` : false;
+
+test('bench/run.sh --smoke (Node part) prints every workload with finite numbers', { skip, timeout: 120000 }, () => withTempDir((dir) => {
+  const out = join(dir, 'RESULTS.md');
+  execFileSync('bash', [join(REPO, 'bench', 'run.sh'), '--smoke', '--no-build', '--parts', PARTS.join(','), '--raw', dir, '--out', out], {
+    cwd: REPO, env: { ...process.env, TOYMOE_BUILD: BUILD }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 110000,
+  });
+  for (const part of PARTS) {
+    const rows = readFileSync(join(dir, `${part}.r1.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((r) => r.id), [...MAIN, ...SCALING], `${part}: every workload, in order`);
+    for (const r of rows) {
+      for (const key of ['ms_per_step', 'sample_steps_per_s', 'useful_gflops', 'macs_per_sample']) {
+        assert.ok(Number.isFinite(r[key]) && r[key] > 0, `${part} ${r.id}: ${key} = ${r[key]}`);
+      }
+      assert.equal(r.target, 'wasm');
+      assert.equal(r.simd, part === 'wasm-simd-node' ? 1 : 0, `${part} ${r.id}: built with the right kernels`);
+    }
+  }
+  const report = readFileSync(out, 'utf8');
+  for (const id of MAIN) assert.match(report, new RegExp(`^\\| ${id} \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\|`, 'm'), `summary row of ${id}`);
+  assert.match(report, /## Scaling/);
+  assert.doesNotMatch(report, /NaN|undefined|Infinity/);
+}));

@@ -1,0 +1,311 @@
+// The sweep page (web/sweeps.html) in Debian's Chromium (playwright-core, headless): a small
+// fig4 sweep in the worker pool lands in IndexedDB, exports exactly what `toymoe merge`
+// writes for the same jobs, draws its charts and opens a model in the lab; a reload
+// resumes without redoing finished jobs; a terminated worker is restarted and nothing is
+// lost; hostile URLs and stored records are refused. Screenshots go to
+// $TOYMOE_ARTIFACTS/screenshots (default build/artifacts).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../scripts/static-server.mjs';
+import { CLI, HAVE_CLI } from './node_helpers.mjs';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const WEB = path.join(REPO, 'web');
+const CHROMIUM = process.env.TOYMOE_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = process.env.TOYMOE_ARTIFACTS || path.join(REPO, 'build', 'artifacts');
+const SHOTS = path.join(ARTIFACTS, 'screenshots');
+const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+const skip = HAVE_CHROMIUM ? false : `no Chromium at ${CHROMIUM} (set TOYMOE_CHROMIUM)`;
+
+let server, context, profile;
+
+before(async () => {
+  if (!HAVE_CHROMIUM) return;
+  assert.ok(fs.existsSync(path.join(WEB, 'build/toymoe.wasm')), 'web/build/toymoe.wasm is missing: build first');
+  fs.mkdirSync(SHOTS, { recursive: true });
+  server = await startServer({ root: WEB, port: 0 });
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-sweeps-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await context?.close();
+  await server?.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+});
+
+async function open(query, { width = 1280, height = 900, ready = true } = {}) {
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height });
+  const log = { errors: [], dialogs: [] };
+  page.on('console', (m) => { if (m.type() === 'error') log.errors.push(m.text()); });
+  page.on('pageerror', (e) => log.errors.push(`pageerror: ${e.message}`));
+  page.on('dialog', async (d) => { log.dialogs.push(d.message()); await d.dismiss(); });
+  await page.goto(`${server.url}sweeps.html${query}`);
+  if (ready) await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 60000 });
+  return { page, log };
+}
+
+const sw = (page, name) => page.evaluate((n) => window.__sweeps[n], name);
+const waitStatus = (page, status, timeout = 90000) =>
+  page.waitForFunction((s) => document.body.dataset.status === s, status, { timeout });
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+
+/** Records of a sweep in IndexedDB, read with the raw API (not the page's code). */
+const readIDB = (page, preset, fidelity) => page.evaluate(([p, f]) => new Promise((resolve, reject) => {
+  const req = indexedDB.open('toymoe-sweeps');
+  req.onerror = () => reject(req.error);
+  req.onsuccess = () => {
+    const db = req.result;
+    const get = db.transaction('results').objectStore('results').getAll(IDBKeyRange.bound([p, f, -Infinity], [p, f, Infinity]));
+    get.onsuccess = () => { resolve(get.result.map((r) => ({ job: r.job, line: r.line }))); db.close(); };
+    get.onerror = () => reject(get.error);
+  };
+}), [preset, fidelity]);
+
+const putIDB = (page, records) => page.evaluate((recs) => new Promise((resolve, reject) => {
+  const req = indexedDB.open('toymoe-sweeps');
+  req.onsuccess = () => {
+    const db = req.result, tx = db.transaction('results', 'readwrite');
+    for (const r of recs) tx.objectStore('results').put(r);
+    tx.oncomplete = () => { db.close(); resolve(); };
+    tx.onerror = () => reject(tx.error);
+  };
+}), records);
+
+// Share of a canvas's pixels that are neither white-ish, grey-ish nor transparent: drawn data.
+const colouredShare = (page, selector) => page.evaluate((sel) => {
+  const c = document.querySelector(sel);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const mx = Math.max(d[i], d[i + 1], d[i + 2]), mn = Math.min(d[i], d[i + 1], d[i + 2]);
+    if (d[i + 3] > 200 && mx - mn > 40) n++;
+  }
+  return n / (d.length / 4);
+}, selector);
+
+/** `toymoe sweep` + `toymoe merge` of the first `limit` jobs: {json, csv}. */
+function cliMerge(preset, limit) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-sweeps-cli-'));
+  try {
+    const out = path.join(dir, 'r.jsonl');
+    execFileSync(CLI, ['sweep', '--quiet', '--preset', preset, '--fidelity', 'quick', '--limit', String(limit), '--out', out]);
+    execFileSync(CLI, ['merge', '--json', path.join(dir, 'm.json'), '--csv', path.join(dir, 'm.csv'), out]);
+    return { json: fs.readFileSync(path.join(dir, 'm.json'), 'utf8'), csv: fs.readFileSync(path.join(dir, 'm.csv'), 'utf8') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+
+test('sweeps.html has the strict CSP and the sweep modules use no HTML sinks', () => {
+  const html = fs.readFileSync(path.join(WEB, 'sweeps.html'), 'utf8');
+  const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1];
+  assert.ok(csp, 'a CSP meta tag');
+  for (const d of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self'", "object-src 'none'", "base-uri 'none'"]) {
+    assert.ok(csp.includes(d), `CSP has ${d}`);
+  }
+  assert.doesNotMatch(html, /unsafe-inline|<script(?![^>]*\bsrc=)[^>]*>|\sstyle\s*=|\son[a-z]+\s*=/i);
+  for (const f of fs.readdirSync(path.join(WEB, 'js/sweeps'))) {
+    const src = fs.readFileSync(path.join(WEB, 'js/sweeps', f), 'utf8');
+    for (const sink of ['innerHTML', 'insertAdjacentHTML', 'outerHTML', 'document.write', 'new Function', 'eval(']) {
+      assert.ok(!src.includes(sink), `${f} uses ${sink}`);
+    }
+  }
+});
+
+test('fig4 quick, 12 jobs: the pool trains them into IndexedDB, the export is `toymoe merge`, charts draw, a cell opens in the lab',
+  { skip }, async () => {
+    const { page, log } = await open('?preset=fig4&fidelity=quick&limit=12&workers=2');
+    assert.match(await page.locator('#sweep-plan').textContent(), /12 models.*first 12 of 1,728.*1,500 steps × batch 512/);
+    assert.match(await page.locator('#sweep-estimate').textContent(), /about \d+ s\. This is an estimate, from timing/);
+    assert.ok((await sw(page, 'plan')).groups.every((g) => !g.jobs || g.msPerStep > 0), 'every planned architecture was timed');
+    await page.click('#btn-start');
+    await page.waitForFunction(() => window.__sweeps.workers === 2, null, { timeout: 20000 });
+    await waitStatus(page, 'done');
+    assert.equal(await sw(page, 'done'), 12);
+    assert.deepEqual((await sw(page, 'computed')).sort((a, b) => a - b), [...Array(12).keys()]);
+    const stored = await readIDB(page, 'fig4', 'quick');
+    assert.deepEqual(stored.map((r) => r.job), [...Array(12).keys()], 'all 12 results are in IndexedDB');
+    for (const r of stored) assert.equal(JSON.parse(r.line).status, 'ok');
+    // Export: byte for byte the CLI's merge of the same 12 jobs (native and wasm train identically).
+    const exported = await page.evaluate(() => window.__sweeps.exportMerge());
+    if (HAVE_CLI) {
+      const want = cliMerge('fig4', 12);
+      assert.equal(exported.json, want.json, 'JSON export = toymoe merge');
+      assert.equal(exported.csv, want.csv, 'CSV export = toymoe merge');
+    }
+    const merged = JSON.parse(exported.json);
+    assert.deepEqual([merged.preset, merged.jobs_total, merged.models_done, merged.cells.length], ['fig4', 1728, 12, 4]);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-export-json')]);
+    assert.equal(fs.readFileSync(await dl.path(), 'utf8'), exported.json, 'the JSON button downloads the same file');
+    assert.equal(dl.suggestedFilename(), 'toymoe-sweep-fig4-quick.json');
+    // Charts: coloured phase cells and a box; PNG export.
+    await page.waitForFunction(() => document.body.dataset.drawn === '12', null, { timeout: 10000 });
+    assert.ok(await colouredShare(page, '#view-fig4 canvas') > 0.001, 'phase cells are coloured');
+    const boxShare = await colouredShare(page, '#view-fig8 canvas');
+    assert.ok(boxShare > 0.0002, `a box is drawn (${boxShare})`);
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('#chart-fig4 .panel-head button')]);
+    assert.deepEqual([...fs.readFileSync(await png.path()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'PNG export');
+    // Hover the first cell of panel A.1/1 (S = 0.1, r = 0.1) and click it: the lab opens that model.
+    const box = await page.locator('#view-fig4 canvas').boundingBox();
+    const a11 = (await sw(page, 'panels')).find((p) => p.arch === '2x1-E1' && p.expert === 0);
+    const plan = await sw(page, 'plan');
+    const g = plan.groups.find((x) => x.arch === '2x1-E1');
+    const first = { x: box.x + a11.x + a11.w / g.yValues.length / 2, y: box.y + a11.y + a11.h / g.xValues.length / 2 };
+    await page.mouse.move(first.x, first.y);
+    const tip = page.locator('#view-fig4 .tm-tooltip');
+    await tip.waitFor({ state: 'visible', timeout: 5000 });
+    const text = await tip.textContent();
+    assert.match(text, /2x1-E1, expert 1 of 1 · S = 0\.10, r = 0\.1/);
+    assert.match(text, /best: job \d+, final loss/);
+    const job = Number(/best: job (\d+)/.exec(text)[1]);
+    await shot(page, 'sweeps-fig4-quick-12.png');
+    const [lab] = await Promise.all([context.waitForEvent('page'), page.mouse.click(first.x, first.y)]);
+    await lab.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
+    await lab.waitForFunction(() => window.__toymoe.messages.some((t) => /Loaded sweep model fig4\/quick job/.test(t)), null, { timeout: 20000 });
+    const state = await lab.evaluate(() => window.__toymoe.state);
+    assert.deepEqual([state.config.n, state.config.m, state.config.experts, state.config.load_balance], [2, 1, 1, true]);
+    const line = JSON.parse(stored.find((r) => r.job === job).line);
+    assert.equal(state.config.seed, line.seed);
+    await lab.waitForFunction(() => !!window.__toymoe.snapshot?.metrics, null, { timeout: 20000 });
+    const w = await lab.evaluate(() => window.__toymoe.snapshot.step);
+    assert.equal(w, 1500, 'the model is at its trained step');
+    await shot(lab, 'sweeps-fig4-opened-in-lab.png');
+    await lab.close();
+    assert.deepEqual(log.errors, []);
+    assert.deepEqual(log.dialogs, []);
+    await page.close();
+  });
+
+test('a crashed worker (error) and a silent one (terminated) are replaced; their jobs are retried and nothing is lost', { skip }, async () => {
+  // 12 more fig4 jobs on top of the 12 stored above: none of those is redone.
+  const { page, log } = await open('?preset=fig4&fidelity=quick&limit=24&workers=2&watchdog=2');
+  assert.deepEqual((await sw(page, 'loaded')).sort((a, b) => a - b), [...Array(12).keys()]);
+  assert.equal(await page.locator('#btn-start').textContent(), 'Resume');
+  await page.click('#btn-start');
+  await page.waitForFunction(() => window.__sweeps.workers === 2, null, { timeout: 20000 });
+  assert.ok(await page.evaluate(() => window.__sweeps.crashWorker(0)), 'worker 0 told to throw');
+  await waitStatus(page, 'done');
+  assert.ok(await sw(page, 'restarts') >= 1, 'the crashed worker was restarted');
+  assert.ok((await sw(page, 'messages')).some((t) => /A worker stopped .*restarted/.test(t)));
+  const computed = await sw(page, 'computed');
+  assert.deepEqual([...new Set(computed)].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => 12 + i), 'only the 12 new jobs were trained');
+  assert.equal((await readIDB(page, 'fig4', 'quick')).length, 24);
+  assert.deepEqual(log.errors, []);
+  await page.close();
+});
+
+test('fig3: a reload resumes without redoing stored jobs; a terminated worker is replaced by the watchdog', { skip }, async () => {
+  const query = '?preset=fig3&fidelity=quick&limit=6&workers=2&watchdog=3';
+  const first = await open(query);
+  await first.page.click('#btn-start');
+  await first.page.waitForFunction(() => window.__sweeps.done >= 2, null, { timeout: 60000 });
+  const before = (await readIDB(first.page, 'fig3', 'quick')).map((r) => r.job);
+  assert.ok(before.length >= 2 && before.length < 6, `reloading mid-sweep with ${before.length} stored`);
+  await first.page.reload();
+  await first.page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 60000 });
+  const page = first.page;
+  const loaded = await sw(page, 'loaded');
+  assert.ok(before.every((j) => loaded.includes(j)), `stored before the reload ${before} are loaded after it (${loaded})`);
+  // The page resumes by itself (the sweep was running when it was reloaded).
+  await page.waitForFunction(() => window.__sweeps.status === 'running' || window.__sweeps.status === 'done', null, { timeout: 20000 });
+  assert.ok((await sw(page, 'messages')).some((t) => /Resumed the fig3 quick sweep/.test(t)));
+  // Terminate a worker in the middle of a job, without telling the pool.
+  const killed = await page.evaluate(async () => {
+    for (let i = 0; i < 400; i++) {
+      if (window.__sweeps.status !== 'running') return false;
+      const slot = window.__sweeps.slots[0];
+      if (slot && slot.job !== null && slot.step > 0 && window.__sweeps.killWorker(0)) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return false;
+  });
+  await waitStatus(page, 'done');
+  if (killed) {
+    assert.ok(await sw(page, 'restarts') >= 1, 'the silent worker was replaced');
+    assert.ok((await sw(page, 'messages')).some((t) => /no word from the worker/.test(t)));
+  }
+  const computed = await sw(page, 'computed');
+  assert.deepEqual(computed.filter((j) => loaded.includes(j)), [], 'no stored job was trained again');
+  assert.deepEqual([...new Set([...loaded, ...computed])].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
+  const stored = await readIDB(page, 'fig3', 'quick');
+  assert.deepEqual(stored.map((r) => r.job), [0, 1, 2, 3, 4, 5]);
+  assert.ok(killed, 'a worker was terminated mid-job');
+  await page.waitForFunction(() => document.body.dataset.drawn === '6', null, { timeout: 10000 });
+  assert.ok(await colouredShare(page, '#view-fig3 canvas') > 0.002, 'fig3 lines drawn');
+  assert.ok(await colouredShare(page, '#view-fig7 canvas') > 0.002, 'fig7 lines drawn');
+  await shot(page, 'sweeps-fig3-quick-6.png');
+  assert.deepEqual(first.log.errors, []);
+  await page.close();
+});
+
+test('hostile URLs and stored records are refused with messages; nothing is injected', { skip }, async () => {
+  const { page: setup } = await open('?preset=fig4&fidelity=quick&limit=24');
+  const good = (await readIDB(setup, 'fig4', 'quick')).find((r) => r.job === 3).line;
+  await putIDB(setup, [
+    { preset: 'fig4', fidelity: 'quick', job: 3, line: good.replace(/"final_loss":[^,]+/, '"final_loss":"<img src=x>"') },
+    { preset: 'fig4', fidelity: 'quick', job: 30, line: '<img src=x onerror=alert(1)>' },
+    { preset: 'fig4', fidelity: 'quick', job: 31, line: good },  // job 3's line under job 31
+    { preset: 'fig4', fidelity: 'quick', job: 99999, line: good },
+  ]);
+  await setup.close();
+  const { page, log } = await open('?preset=<script>alert(1)</script>&fidelity=paper&limit=-4&workers=99&watchdog=x&extra=1');
+  const msgs = await sw(page, 'messages');
+  for (const re of [/^preset: must be one of fig3, fig4, table1/, /^limit: must be an integer/, /^workers: must be an integer in \[1, 8\]/,
+    /^watchdog: must be/, /unknown parameter 'extra'/]) {
+    assert.ok(msgs.some((t) => re.test(t)), `a message matching ${re}: ${msgs.join(' | ')}`);
+  }
+  assert.equal(await sw(page, 'preset'), 'fig4');
+  assert.equal(await sw(page, 'fidelity'), 'paper');
+  assert.match(page.url(), /\?preset=fig4&fidelity=paper$/);
+  await page.selectOption('#sweep-fidelity', 'quick');
+  await page.waitForSelector('body[data-status="idle"]', { state: 'attached', timeout: 30000 });
+  const after = await sw(page, 'messages');
+  assert.ok(after.some((t) => /^4 stored results were not valid/.test(t)), after.join(' | '));
+  const jobs = (await readIDB(page, 'fig4', 'quick')).map((r) => r.job);
+  assert.deepEqual(jobs.filter((j) => [3, 30, 31, 99999].includes(j)), [], 'invalid records were deleted');
+  assert.equal(await sw(page, 'results'), 23, 'the 23 valid results remain');
+  assert.equal(await page.locator('#btn-start').textContent(), 'Resume', 'job 3 is to be trained again');
+  assert.equal(await page.evaluate(() => document.querySelectorAll('img, script:not([src])').length), 0);
+  assert.deepEqual(log.dialogs, []);
+  assert.deepEqual(log.errors, []);
+  await page.close();
+});
+
+test('the lab refuses sweep links it cannot honour; the sweep page fits a phone', { skip }, async () => {
+  for (const [hash, re] of [['#sweep=<img src=x>', /is not a sweep model/], ['#sweep=fig4/quick/9999999', /is not stored in this browser/],
+    ['#sweep=table1/paper/5', /is not stored in this browser/]]) {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}${hash}`);
+    await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
+    const msgs = await page.evaluate(() => window.__toymoe.messages);
+    assert.ok(msgs.some((t) => re.test(t)), `${hash}: ${msgs.join(' | ')}`);
+    assert.equal(await page.evaluate(() => document.querySelectorAll('img').length), 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+  const { page, log } = await open('?preset=fig4&fidelity=quick&limit=24', { width: 390, height: 844 });
+  await page.waitForFunction(() => Number(document.body.dataset.drawn) >= 20, null, { timeout: 10000 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'no horizontal scrolling at 390 px');
+  await shot(page, 'sweeps-fig4-390.png');
+  assert.deepEqual(log.errors, []);
+  await page.close();
+});

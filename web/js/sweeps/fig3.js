@@ -1,0 +1,160 @@
+// Figure 3 (features per dimension vs 1/(1-S), one line per architecture) and Figure 7
+// (ln of the mean final loss vs 1/(1-S)) from a fig3 sweep, with the paper's values.
+import { setupCanvas, expertColor, css, makeTooltip } from '../views/colormap.js';
+import { frame, line, markers, legend, nearest, niceTicks, MUTED, FONT } from './chartkit.js';
+import { meanFpd, meanLoss } from './results.js';
+import { FIG7_LN_LOSS, FIG3_MEAN_LOSS } from './reference.js';
+
+/** 'Dense (m=20)' or '4 experts, k=1 (m=5)' from a plan group. */
+export function archLabel(g) {
+  return g.experts === 1 ? `Dense (m=${g.m})` : `${g.experts} experts, k=${g.k} (m=${g.m})`;
+}
+
+const LOG_TICKS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+function series(results, arch, value) {
+  return results.cellsOf(arch).sort((a, b) => a.x - b.x).map((c) => ({ x: c.x, y: value(c), cell: c }));
+}
+
+const f3 = (v) => (Number.isFinite(v) ? Number(v.toPrecision(3)).toString() : '—');
+
+// The shared chart: canvas, tooltip, hover and click on the points.
+function chart(container, { kind, onOpen }) {
+  const wrap = document.createElement('div');
+  wrap.className = 'tm-view sw-chart';
+  const canvas = document.createElement('canvas');
+  canvas.setAttribute('role', 'img');
+  const note = document.createElement('p');
+  note.className = 'tm-view-note';
+  wrap.append(canvas, note);
+  container.append(wrap);
+  const tip = makeTooltip(wrap);
+  tip.el.classList.add('sw-tip');
+  let state = null, map = null, points = [];
+
+  function draw(model) {
+    state = model;
+    const { results, plan, reference } = model;
+    const W = Math.max(300, Math.min(900, wrap.clientWidth || 640)), H = Math.round(Math.min(480, Math.max(280, W * 0.62)));
+    const ctx = setupCanvas(canvas, W, H);
+    const groups = plan.groups;
+    const xMax = Math.max(10, ...groups.flatMap((g) => g.xValues));
+    const value = kind === 'fig3' ? meanFpd : (c) => Math.log(meanLoss(c));
+    const all = groups.map((g, i) => ({ g, color: css(expertColor(i)), pts: series(results, g.arch, value) }));
+    const ys = all.flatMap((s) => s.pts.map((p) => p.y)).filter(Number.isFinite);
+    let yMin, yMax;
+    if (kind === 'fig3') {
+      const refMax = Math.max(0, ...Object.values(reference.fig3 ?? {}).flat().map((p) => p[1]));
+      yMin = 0;
+      yMax = Math.max(5, Math.ceil(Math.max(refMax, ...ys, 0) * 1.05));
+    } else {
+      const refs = Object.values(FIG7_LN_LOSS).flat().map((p) => p[1]);
+      const lo = Math.min(...refs, ...ys), hi = Math.max(...refs, ...ys);
+      yMin = Math.floor((lo - 0.1) * 4) / 4;
+      yMax = Math.ceil((hi + 0.1) * 4) / 4;
+    }
+    const narrow = W < 480;
+    map = frame(ctx, {
+      x: 58, y: 12, w: W - 58 - 14, h: H - 12 - 48, xMin: 1, xMax, yMin, yMax, xLog: true,
+      xTicks: LOG_TICKS.filter((t) => t <= xMax && (!narrow || [1, 2, 3, 5, 10].includes(t))), yTicks: niceTicks(yMin, yMax, 6),
+      xLabel: '1/(1−S)  (log scale)   ← dense | sparse →', yLabel: kind === 'fig3' ? 'features per dimension' : 'ln(mean final loss)',
+    });
+    const entries = [];
+    if (kind === 'fig3') {
+      line(ctx, map, [[1, 1], [xMax, 1]], { color: 'rgb(255, 165, 0)', width: 2, dash: [6, 5], alpha: 0.8 });
+      for (const s of all) line(ctx, map, reference.fig3?.[s.g.arch] ?? [], { color: s.color, width: 3, alpha: 0.22 });
+    }
+    points = [];
+    for (const s of all) {
+      if (kind === 'fig3') {  // min-max over runs, when a cell has several
+        ctx.save();
+        ctx.globalAlpha = 0.12;
+        ctx.fillStyle = s.color;
+        const band = s.pts.filter((p) => p.cell.finite > 1);
+        if (band.length > 1) {
+          ctx.beginPath();
+          band.forEach((p, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, map.px(p.x), map.py(p.cell.fpdMax)));
+          for (let i = band.length - 1; i >= 0; i--) ctx.lineTo(map.px(band[i].x), map.py(band[i].cell.fpdMin));
+          ctx.fill();
+        }
+        ctx.restore();
+      }
+      line(ctx, map, s.pts.map((p) => [p.x, p.y]), { color: s.color, width: 2.5 });
+      markers(ctx, map, s.pts.map((p) => [p.x, p.y]), { color: s.color, size: 3 });
+      if (kind === 'fig7') markers(ctx, map, FIG7_LN_LOSS[s.g.arch] ?? [], { color: s.color, size: 5, shape: 'ring' });
+      for (const p of s.pts) points.push({ ...p, g: s.g });
+      entries.push({ label: archLabel(s.g), color: s.color });
+    }
+    if (kind === 'fig3') {
+      entries.push({ label: 'paper (reference run, faint)', color: MUTED, alpha: 0.35, width: 3 });
+      entries.push({ label: 'monosemantic: 1', color: 'rgb(255, 165, 0)', dash: [6, 5] });
+    } else {
+      entries.push({ label: 'paper (SPEC §8, ±0.02)', color: MUTED, marker: 'ring' });
+    }
+    // Figure 3 rises to the right, Figure 7 falls: the legend goes where the lines are not.
+    if (kind === 'fig3') legend(ctx, entries, map.box.x + 8, map.box.y + 8);
+    else legend(ctx, entries, map.box.x + map.box.w - 8, map.box.y + 8, { anchor: 'right' });
+    if (!results.size) {
+      ctx.fillStyle = MUTED;
+      ctx.font = FONT;
+      ctx.textAlign = 'center';
+      ctx.fillText('no results yet', map.box.x + map.box.w / 2, map.box.y + map.box.h / 2);
+    }
+    canvas.setAttribute('aria-label', kind === 'fig3'
+      ? `Features per dimension against 1/(1-S) for ${groups.length} architectures, ${results.size} models`
+      : `Log of the mean final loss against 1/(1-S) for ${groups.length} architectures, ${results.size} models`);
+    note.textContent = kind === 'fig3' ? fig3Note(all) : fig7Note(all);
+  }
+
+  function fig3Note(all) {
+    const at10 = all.map((s) => `${s.g.arch} ${f3(s.pts.find((p) => Math.abs(p.x - 10) < 1e-6)?.y)}`).join(', ');
+    return `Mean over the runs of each density (band: min–max when a density has several runs). At 1/(1−S) = 10 ours: ${at10}; paper: dense 4.57, E4 2.89, E10 2.45, E20 1.88.`;
+  }
+
+  function fig7Note(all) {
+    const mean = (s) => {
+      const v = s.pts.map((p) => Math.exp(p.y)).filter(Number.isFinite);
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+    };
+    const ours = all.map((s) => `${s.g.arch} ${f3(mean(s))}`).join(', ');
+    const paper = Object.entries(FIG3_MEAN_LOSS).map(([k, v]) => `${k} ${v}`).join(', ');
+    return `Mean final loss over the densities run so far, ours: ${ours}; paper (over 30 densities): ${paper}. Rings: the paper's ln(loss) at 1/(1−S) = 1 and 10.`;
+  }
+
+  function hover(e) {
+    if (!map) return null;
+    const r = canvas.getBoundingClientRect();
+    return nearest(map, points, e.clientX - r.left, e.clientY - r.top);
+  }
+
+  canvas.addEventListener('mousemove', (e) => {
+    const p = hover(e);
+    if (!p) { tip.hide(); canvas.classList.remove('sw-pointer'); return; }
+    const c = p.cell;
+    const text = [
+      `${archLabel(p.g)} · 1/(1−S) = ${f3(c.x)} (S = ${f3(1 - 1 / c.x)})`,
+      kind === 'fig3' ? `features per dimension ${f3(meanFpd(c))} (mean of ${c.finite} run${c.finite === 1 ? '' : 's'})` : `ln(mean final loss) ${f3(Math.log(meanLoss(c)))}, mean loss ${f3(meanLoss(c))}`,
+      c.best ? `best run: job ${c.best.job}, final loss ${f3(c.best.final_loss)}, FPD ${f3(c.best.fpd)}` : '',
+      'click: open the best run in the lab',
+    ].filter(Boolean).join('\n');
+    tip.show(text, e.clientX, e.clientY);
+    canvas.classList.add('sw-pointer');
+  });
+  canvas.addEventListener('mouseleave', () => tip.hide());
+  canvas.addEventListener('click', (e) => {
+    const p = hover(e);
+    if (p?.cell.best) onOpen?.(p.cell.best.job);
+  });
+
+  return {
+    update: draw,
+    redraw: () => state && draw(state),
+    canvas,
+    destroy: () => wrap.remove(),
+  };
+}
+
+/** Figure 3 chart. onOpen(job) opens a model in the lab. */
+export const createFig3 = (container, opts = {}) => chart(container, { ...opts, kind: 'fig3' });
+/** Figure 7 chart. */
+export const createFig7 = (container, opts = {}) => chart(container, { ...opts, kind: 'fig7' });

@@ -1,0 +1,715 @@
+// The sweep page (sweeps.html): pick a preset and fidelity, see the planned work and an
+// estimated time, run the jobs in a pool of workers (pool.js), keep every finished model
+// in IndexedDB (store.js) so a reload or a crash loses nothing, draw the charts as results
+// arrive, export the `toymoe merge` JSON/CSV and every chart as PNG.
+// Nothing read from the URL, IndexedDB or a worker is inserted as HTML; every stored
+// result is validated (format.js checkLine) before it is used.
+import { el, clear, download } from '../dom.js';
+import { loadLab } from '../engine.js';
+import { viewToPNG } from '../views/colormap.js';
+import { checkLine, mergeParts } from './format.js';
+import { SweepResults } from './results.js';
+import { SweepPool, defaultWorkers, MAX_WORKERS } from './pool.js';
+import * as store from './store.js';
+import { loadFig3Reference } from './reference.js';
+import { createFig3, createFig7, archLabel } from './fig3.js';
+import { createPhase, createFig8 } from './fig4.js';
+import { createTable1 } from './table1.js';
+
+const $ = (id) => document.getElementById(id);
+
+const PRESETS = {
+  fig3: {
+    label: 'Figures 3 and 7: superposition and loss against sparsity',
+    desc: 'n = 100 features of equal importance, mean loss, no load balancing. A dense model (m = 20) against 4, 10 and 20 ' +
+      'experts with the same number of parameters (m = 5, 2, 1; k = 1, 2, 5), over a range of feature densities 1 − S.',
+  },
+  fig4: {
+    label: 'Figures 4 and 8: phase diagrams of the last feature',
+    desc: 'Tiny models (2 or 3 features into 1 or 2 dimensions, 1 to 3 experts, k = 1, load balancing on): for each ' +
+      'sparsity S and importance r of the last feature, is that feature ignored, represented alone, or in superposition?',
+  },
+  table1: {
+    label: 'Table 1: monosemantic features and expert usage',
+    desc: 'n = 100, m = 10, E = 10, k = 1, importance 0.9^i permuted: half the models with a Xavier router, half with a ' +
+      'random 10-hot router. How does an expert’s usage change when the features it represents alone are active?',
+  },
+};
+const FIDELITIES = { quick: 'quick — a smaller grid, minutes', paper: 'paper — the paper’s protocol, hours' };
+
+const CHARTS = {
+  fig3: [
+    { id: 'fig3', title: 'Figure 3 — features per dimension', make: createFig3,
+      explain: 'Features per dimension = (1/k) Σ_e p_e ‖W^e‖²_F / m. Above 1 means superposition; faint lines: the paper’s run.' },
+    { id: 'fig7', title: 'Figure 7 — loss against sparsity', make: createFig7,
+      explain: 'ln of the mean final (last-step) loss over the runs of each density.' },
+  ],
+  fig4: [
+    { id: 'fig4', title: 'Figure 4 — phase diagrams', make: createPhase, wide: true,
+      explain: 'One panel per expert (A.e/E: architecture A, expert e of E). The colour follows the norm and the superposition score of the last feature in that expert.' },
+    { id: 'fig8', title: 'Figure 8 — loss per architecture', make: createFig8, wide: true,
+      explain: 'The best final loss of every cell of the phase diagram (loss includes the load-balancing term).' },
+  ],
+  table1: [
+    { id: 'table1', title: 'Table 1 — monosemantic features and expert usage', make: createTable1, wide: true,
+      explain: 'Experts grouped by how many features they represent monosemantically; ours above, the paper’s below.' },
+  ],
+};
+
+const DEFAULTS = { preset: 'fig4', fidelity: 'quick', limit: 0, workers: defaultWorkers(), watchdog: 20 };
+const DRAW_MS = 250;
+
+const S = {
+  lab: null,
+  reference: { fig3: {} },
+  planner: null, plannerReady: null, plans: new Map(), planWaiters: new Map(),
+  preset: DEFAULTS.preset, fidelity: DEFAULTS.fidelity, limit: 0, workers: DEFAULTS.workers, watchdog: DEFAULTS.watchdog,
+  selection: 0,
+  plan: null,
+  total: 0,
+  results: null,
+  memoryLines: new Map(),
+  storeOK: true,
+  status: 'loading',
+  pool: null,
+  release: null,
+  session: null,
+  charts: [],
+  drawQueued: false, lastDraw: 0,
+  restarts: 0,
+  failedJobs: new Set(),
+  jobTexts: new Map(),
+};
+
+// ------------------------------------------------------------------ messages
+
+const shown = (v) => {
+  const s = String(v).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return s.length <= 40 ? s : `${s.slice(0, 37)}...`;
+};
+
+function say(text, kind = 'error') {
+  const list = $('messages');
+  const item = el('li', { class: `msg msg-${kind}` },
+    el('span', { class: 'msg-text' }, String(text)),
+    el('button', { type: 'button', class: 'msg-close', 'aria-label': 'Dismiss message', on: { click: () => item.remove() } }, '×'));
+  list.append(item);
+  while (list.children.length > 8) list.firstElementChild.remove();
+  if (kind === 'error') console.warn(`toymoe sweeps: ${text}`);
+}
+
+// ------------------------------------------------------------------ URL
+
+/** The page's URL parameters, validated: {preset, fidelity, limit, workers, watchdog, messages}. */
+export function parseURL(search) {
+  const out = { ...DEFAULTS, messages: [] };
+  let q;
+  try { q = new URLSearchParams(search); } catch { return out; }
+  let count = 0;
+  const int = (name, raw, lo, hi) => {
+    const v = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+    if (Number.isInteger(v) && v >= lo && v <= hi) return v;
+    out.messages.push(`${name}: must be an integer in [${lo}, ${hi}], got '${shown(raw)}'`);
+    return null;
+  };
+  for (const [k, raw] of q) {
+    if (++count > 16) { out.messages.push('too many URL parameters; the rest were ignored'); break; }
+    switch (k) {
+      case 'preset':
+        if (Object.hasOwn(PRESETS, raw)) out.preset = raw;
+        else out.messages.push(`preset: must be one of ${Object.keys(PRESETS).join(', ')}, got '${shown(raw)}'`);
+        break;
+      case 'fidelity':
+        if (Object.hasOwn(FIDELITIES, raw)) out.fidelity = raw;
+        else out.messages.push(`fidelity: must be one of ${Object.keys(FIDELITIES).join(', ')}, got '${shown(raw)}'`);
+        break;
+      case 'limit': { const v = int('limit', raw, 1, 10_000_000); if (v !== null) out.limit = v; break; }
+      case 'workers': { const v = int('workers', raw, 1, MAX_WORKERS); if (v !== null) out.workers = v; break; }
+      case 'watchdog': { const v = int('watchdog', raw, 2, 600); if (v !== null) out.watchdog = v; break; }
+      default:
+        out.messages.push(`unknown parameter '${shown(k)}' ignored`);
+    }
+  }
+  return out;
+}
+
+function syncURL() {
+  const q = new URLSearchParams({ preset: S.preset, fidelity: S.fidelity });
+  if (S.limit) q.set('limit', String(S.limit));
+  if (S.workers !== DEFAULTS.workers) q.set('workers', String(S.workers));
+  if (S.watchdog !== DEFAULTS.watchdog) q.set('watchdog', String(S.watchdog));
+  try { history.replaceState(null, '', `${location.pathname}?${q}`); } catch { /* sandboxed frames */ }
+}
+
+// ------------------------------------------------------------------ formatting
+
+function fmtDuration(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `${Math.floor(s / 60)} min ${s % 60 ? `${s % 60} s` : ''}`.trim();
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} days ${h % 24} h`;
+}
+const fmtInt = (v) => Math.round(v).toLocaleString('en-US');
+function fmtBig(v) {
+  if (v < 1e6) return fmtInt(v);
+  const e = Math.floor(Math.log10(v));
+  return `${(v / 10 ** e).toFixed(2)} × 10^${e}`;
+}
+
+// ------------------------------------------------------------------ plan (a worker enumerates and times the jobs)
+
+function startPlanner() {
+  const w = new Worker(new URL('./sweep-worker.js', import.meta.url), { type: 'module' });
+  S.planner = w;
+  S.plannerReady = new Promise((resolve, reject) => {
+    w.onmessage = (e) => {
+      const m = e.data;
+      if (!m || typeof m !== 'object') return;
+      if (m.type === 'ready') resolve();
+      else if (m.type === 'plan') {
+        const key = `${m.preset}/${m.fidelity}`;
+        const waiters = S.planWaiters.get(key) ?? [];
+        S.planWaiters.delete(key);
+        for (const fn of waiters) fn.resolve(m.plan);
+      } else if (m.type === 'error') {
+        if (m.code === 'load') reject(new Error(String(m.message)));
+        for (const [, waiters] of S.planWaiters) for (const fn of waiters) fn.reject(new Error(String(m.message)));
+        S.planWaiters.clear();
+      }
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      reject(new Error(e.message || 'the planning worker failed'));
+      for (const [, waiters] of S.planWaiters) for (const fn of waiters) fn.reject(new Error('the planning worker failed'));
+      S.planWaiters.clear();
+      S.planner = null;
+    };
+  });
+}
+
+/** The plan of the current sweep: cached per preset/fidelity/limit; timed (calibrated) once. */
+async function getPlan(preset, fidelity, limit) {
+  const key = `${preset}/${fidelity}/${limit}`;
+  if (S.plans.has(key)) return S.plans.get(key);
+  if (!S.planner) startPlanner();
+  await S.plannerReady;
+  const wkey = `${preset}/${fidelity}`;
+  const plan = await new Promise((resolve, reject) => {
+    const list = S.planWaiters.get(wkey) ?? [];
+    list.push({ resolve, reject });
+    S.planWaiters.set(wkey, list);
+    S.planner.postMessage({ type: 'plan', preset, fidelity, limit, calibrate: true });
+  });
+  checkPlan(plan);
+  S.plans.set(key, plan);
+  return plan;
+}
+
+// A plan from the worker is ours, but check its shape before drawing from it.
+function checkPlan(p) {
+  const okNum = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (!p || !Number.isInteger(p.total) || !Number.isInteger(p.planned) || !Array.isArray(p.groups) ||
+    !p.groups.every((g) => typeof g.arch === 'string' && okNum(g.jobs) && okNum(g.steps) && okNum(g.batch) &&
+      Array.isArray(g.xValues) && Array.isArray(g.yValues) && okNum(g.msPerStep ?? 0))) {
+    throw new Error('the planning worker returned a malformed plan');
+  }
+}
+
+const jobCost = (g) => (g.steps * (g.msPerStep ?? 0.1) + (g.summaryMs ?? 1) + 4);  // ms of one worker
+
+function plannedWork(plan) {
+  const models = plan.planned, groups = plan.groups.filter((g) => g.jobs);
+  const steps = [...new Set(groups.map((g) => g.steps))], batches = [...new Set(groups.map((g) => g.batch))];
+  const cells = groups.reduce((s, g) => s + g.cells, 0), runs = Math.max(...groups.map((g) => g.runs), 1);
+  const sampleSteps = groups.reduce((s, g) => s + g.sampleSteps, 0);
+  const limited = plan.planned < plan.total ? ` — the first ${fmtInt(models)} of ${fmtInt(plan.total)} (limit=${S.limit})` : '';
+  return `Planned: ${fmtInt(models)} models${limited} = ${groups.length} architecture${groups.length === 1 ? '' : 's'}, ` +
+    `${fmtInt(cells)} cells × up to ${runs} run${runs === 1 ? '' : 's'}; ${steps.map(fmtInt).join('/')} steps × batch ` +
+    `${batches.join('/')} each = ${fmtBig(sampleSteps)} sample-steps.`;
+}
+
+/** Estimated wall time (ms) of the jobs still to do with `workers` workers. */
+function estimateMs(plan, workers, { factor = 1 } = {}) {
+  let ms = 0, left = 0;
+  for (const g of plan.groups) {
+    const rem = Math.max(0, g.jobs - (S.doneByArch?.get(g.arch) ?? 0));
+    ms += rem * jobCost(g);
+    left += rem;
+  }
+  return left ? (ms * factor) / Math.max(1, Math.min(workers, left)) : 0;
+}
+
+function showPlan() {
+  const plan = S.plan;
+  const table = $('plan-table');
+  clear(table);
+  if (!plan) return;
+  $('sweep-plan').textContent = plannedWork(plan);
+  table.append(el('tr', {}, ...['architecture', 'models', 'steps', 'batch', 'ms / step (timed here)'].map((h) => el('th', { scope: 'col' }, h))));
+  for (const g of plan.groups) {
+    const name = S.preset === 'fig3' ? `${g.arch}: ${archLabel(g)}` : S.preset === 'fig4' ? `${g.arch} (n=${g.n}, m=${g.m}, E=${g.experts})` : `${g.arch} router`;
+    table.append(el('tr', {}, el('td', {}, name), el('td', {}, fmtInt(g.jobs)), el('td', {}, fmtInt(g.steps)), el('td', {}, String(g.batch)),
+      el('td', {}, g.msPerStep ? g.msPerStep.toFixed(3) : '—')));
+  }
+  showEstimate();
+}
+
+function showEstimate() {
+  if (!S.plan) return;
+  const left = S.plan.planned - doneInPlan();
+  const est = estimateMs(S.plan, S.workers);
+  $('sweep-estimate').textContent = left <= 0
+    ? 'Every planned model is trained and stored in this browser.'
+    : `Estimated time for the ${fmtInt(left)} model${left === 1 ? '' : 's'} left with ${S.workers} worker${S.workers === 1 ? '' : 's'}: ` +
+      `about ${fmtDuration(est)}. This is an estimate, from timing a few training steps of each architecture in a worker ` +
+      'on this machine; other work on the computer changes it.';
+}
+
+// ------------------------------------------------------------------ results
+
+function jobText(job) {
+  let t = S.jobTexts.get(job);
+  if (t === undefined) {
+    t = S.lab.sweepJobJSON(S.preset, S.fidelity, job);
+    if (S.jobTexts.size > 50000) S.jobTexts.clear();
+    S.jobTexts.set(job, t);
+  }
+  return t;
+}
+
+const doneInPlan = () => (S.doneByArch ? [...S.doneByArch.values()].reduce((a, b) => a + b, 0) : 0);
+
+function addResult(r) {
+  if (!S.results.add(r)) return false;
+  if (S.plan && r.job < S.plan.planned) S.doneByArch.set(r.arch, (S.doneByArch.get(r.arch) ?? 0) + 1);
+  return true;
+}
+
+// Read every stored result of the current sweep, validating each; invalid ones are deleted.
+async function loadStored(sel) {
+  const bad = [];
+  try {
+    await store.readResults(S.preset, S.fidelity, async (records) => {
+      if (sel !== S.selection) return;
+      for (const rec of records) {
+        const job = rec?.job;
+        if (!Number.isInteger(job) || job < 0 || job >= S.total) { if (typeof job === 'number' || typeof job === 'string') bad.push(job); continue; }
+        const v = checkLine(rec.line, jobText(job), S.preset);
+        if (!v.ok || v.result.job !== job) { bad.push(job); continue; }
+        addResult(v.result);
+      }
+      scheduleDraw();
+      updateProgress();
+      await new Promise((r) => setTimeout(r, 0));
+    });
+  } catch (err) {
+    S.storeOK = false;
+    say(`Stored results could not be read (${err?.message ?? err}); results of this session are kept in this tab only.`, 'warn');
+  }
+  if (sel !== S.selection) return;
+  if (bad.length) {
+    say(`${bad.length} stored result${bad.length === 1 ? ' was' : 's were'} not valid for the current plan (an older version of the sweep, or damaged) and will be trained again.`, 'warn');
+    await store.deleteResults(S.preset, S.fidelity, bad).catch(() => {});
+  }
+  for (const [job, line] of S.memoryLines) {  // this tab's results that could not be stored
+    const v = checkLine(line, jobText(job), S.preset);
+    if (v.ok) addResult(v.result);
+  }
+}
+
+// ------------------------------------------------------------------ charts
+
+function buildCharts() {
+  for (const c of S.charts) c.instance.destroy?.();
+  S.charts = [];
+  const host = $('charts');
+  clear(host);
+  for (const spec of CHARTS[S.preset]) {
+    const titleId = `chart-${spec.id}-title`;
+    const body = el('div', { class: 'view-body', id: `view-${spec.id}` });
+    const png = el('button', { type: 'button', class: 'small', 'aria-label': `Download ${spec.title} as PNG`, on: { click: () => exportPNG(spec.id) } }, 'PNG');
+    const panel = el('section', { class: `panel${spec.wide ? ' wide' : ''}`, id: `chart-${spec.id}`, 'aria-labelledby': titleId, dataset: { chart: spec.id } },
+      el('header', { class: 'panel-head' }, el('h2', { id: titleId }, spec.title), png),
+      el('p', { class: 'explain' }, spec.explain), body);
+    host.append(panel);
+    S.charts.push({ spec, body, instance: spec.make(body, { onOpen: openInLab }) });
+  }
+}
+
+function scheduleDraw() {
+  if (S.drawQueued) return;
+  S.drawQueued = true;
+  const wait = Math.max(0, DRAW_MS - (performance.now() - S.lastDraw));
+  setTimeout(() => requestAnimationFrame(() => {
+    S.drawQueued = false;
+    S.lastDraw = performance.now();
+    drawCharts();
+  }), wait);
+}
+
+function drawCharts() {
+  if (!S.plan || !S.results) return;
+  const model = { results: S.results, plan: S.plan, reference: S.reference };
+  for (const c of S.charts) {
+    try {
+      c.instance.update(model);
+    } catch (err) {
+      clear(c.body);
+      c.body.append(el('p', { class: 'view-error' }, `This chart failed: ${err?.message ?? err}`));
+      console.error(err);
+    }
+  }
+  document.body.dataset.drawn = String(S.results.size);
+}
+
+function exportPNG(id) {
+  const c = S.charts.find((x) => x.spec.id === id);
+  if (!c) return;
+  try {
+    const url = c.instance.toPNG ? c.instance.toPNG() : viewToPNG(c.body, { title: c.spec.title });
+    download(url, `toymoe-sweep-${S.preset}-${S.fidelity}-${id}.png`);
+  } catch (err) {
+    say(`${id}: PNG export failed: ${err?.message ?? err}`);
+  }
+}
+
+function openInLab(job) {
+  if (!Number.isInteger(job)) return;
+  if (S.memoryLines.has(job)) {
+    say('This model is only in this tab’s memory (the browser refused to store it), so the lab cannot open it.', 'warn');
+    return;
+  }
+  window.open(labURL(job), '_blank', 'noopener');
+}
+
+const labURL = (job) => `./#sweep=${S.preset}/${S.fidelity}/${job}`;
+
+// ------------------------------------------------------------------ export
+
+async function allLines() {
+  const lines = [];
+  if (S.storeOK) {
+    await store.readResults(S.preset, S.fidelity, (records) => {
+      for (const rec of records) {
+        if (!Number.isInteger(rec?.job) || rec.job < 0 || rec.job >= S.total) continue;
+        if (checkLine(rec.line, jobText(rec.job), S.preset).ok) lines.push(rec.line);
+      }
+    });
+  }
+  for (const line of S.memoryLines.values()) lines.push(line);
+  return lines;
+}
+
+async function exportMerge() {
+  const lines = await allLines();
+  return mergeParts(lines, { jobsTotal: S.total });
+}
+
+async function onExport(kind) {
+  try {
+    const parts = await exportMerge();
+    const blob = new Blob(kind === 'json' ? parts.json : parts.csv, { type: kind === 'json' ? 'application/json' : 'text/csv' });
+    const url = URL.createObjectURL(blob);
+    download(url, `toymoe-sweep-${S.preset}-${S.fidelity}.${kind}`);
+    setTimeout(() => URL.revokeObjectURL(url), 30000);
+  } catch (err) {
+    say(`Export failed: ${err?.message ?? err}`);
+  }
+}
+
+// ------------------------------------------------------------------ running
+
+function acquireLock(name) {
+  if (!navigator.locks?.request) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+      if (!lock) { resolve(null); return undefined; }
+      return new Promise((release) => resolve(release));
+    }).catch(() => resolve(() => {}));
+  });
+}
+
+async function start({ auto = false } = {}) {
+  if (S.status === 'running' || !S.plan) return;
+  const sel = S.selection;
+  const todo = [];
+  for (let j = 0; j < S.plan.planned; j++) if (!S.results.jobs.has(j) && !S.failedJobs.has(j)) todo.push(j);
+  if (!todo.length) { say('Every planned model of this sweep is already trained and stored.', 'info'); return; }
+  // Interleave the runs: every cell gets its first run before any gets its second, so the
+  // charts cover the whole grid early and sharpen as the remaining runs arrive.
+  const runs = Math.max(1, ...S.plan.groups.map((g) => g.runs || 1));
+  todo.sort((a, b) => (a % runs) - (b % runs) || a - b);
+  let release = null;
+  for (let attempt = 0; attempt < (auto ? 5 : 1) && !release; attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, 1000));
+    release = await acquireLock(`toymoe-sweep/${S.preset}/${S.fidelity}`);
+  }
+  if (sel !== S.selection || S.status === 'running') { release?.(); return; }
+  if (!release) {
+    say('This sweep is running in another tab of this browser. Its results are stored as they finish: reload this page to see them.', 'warn');
+    return;
+  }
+  S.release = release;
+  const workers = Math.min(S.workers, todo.length);
+  S.session = { t0: performance.now(), computed: [], predicted: 0, workers, before: doneInPlan() };
+  S.pool = new SweepPool({
+    size: workers, preset: S.preset, fidelity: S.fidelity, watchdogMs: S.watchdog * 1000,
+    onResult, onProgress: () => updateProgress(), onEvent,
+  });
+  setStatus('running');
+  store.putMeta(S.preset, S.fidelity, { running: true, limit: S.limit }).catch(() => {});
+  if (auto) say(`Resumed the ${S.preset} ${S.fidelity} sweep where it stopped: ${fmtInt(doneInPlan())} of ${fmtInt(S.plan.planned)} models were already stored.`, 'info');
+  S.pool.start(todo);
+}
+
+function onResult({ job, line, stored, storeError }) {
+  const v = checkLine(line, jobText(job), S.preset);
+  if (!v.ok) { say(`job ${job}: the worker's result was refused (${v.why})`); return; }
+  if (!stored) {
+    S.memoryLines.set(job, line);
+    if (S.storeOK) say(`Results cannot be stored in this browser (${shown(storeError)}); they are kept in this tab only and are lost on reload.`, 'warn');
+    S.storeOK = false;
+  }
+  if (addResult(v.result)) {
+    S.session.computed.push(job);
+    const g = S.plan.groups.find((x) => x.arch === v.result.arch);
+    S.session.predicted += g ? jobCost(g) : 0;
+  }
+  updateProgress();
+  scheduleDraw();
+}
+
+function onEvent(ev) {
+  switch (ev.kind) {
+    case 'restart':
+      S.restarts++;
+      say(`A worker stopped (${shown(ev.message)}); it was restarted${ev.job !== null ? ` and job ${ev.job} queued again` : ''}.`, 'warn');
+      break;
+    case 'failed':
+      S.failedJobs.add(ev.job);
+      say(`Job ${ev.job} was given up: ${shown(ev.message)}`);
+      break;
+    case 'error':
+      say(`Sweep: ${ev.message}`);
+      if (!S.pool?.active) finishRun('cancelled');
+      break;
+    case 'done':
+      finishRun('done');
+      break;
+    default:
+      break;
+  }
+}
+
+function finishRun(status) {
+  S.pool = null;
+  S.release?.();
+  S.release = null;
+  store.putMeta(S.preset, S.fidelity, { running: false, limit: S.limit }).catch(() => {});
+  setStatus(status);
+  updateProgress();
+  scheduleDraw();
+  if (status === 'done') {
+    const secs = S.session ? (performance.now() - S.session.t0) / 1000 : 0;
+    document.body.dataset.wallSeconds = secs.toFixed(1);
+    say(`Finished: ${fmtInt(doneInPlan())} of ${fmtInt(S.plan.planned)} models in this browser` +
+      `${S.session?.computed.length ? ` (${S.session.computed.length} trained now in ${fmtDuration(secs * 1000)})` : ''}` +
+      `${S.failedJobs.size ? `; ${S.failedJobs.size} job(s) failed` : ''}.`, 'info');
+  }
+}
+
+function cancel() {
+  if (S.status !== 'running') return;
+  S.pool?.cancel();
+  finishRun('cancelled');
+  say(`Cancelled. The ${fmtInt(doneInPlan())} finished models are stored; Resume continues with the rest.`, 'info');
+}
+
+// ------------------------------------------------------------------ progress and status
+
+function remainingMs() {
+  const sess = S.session;
+  if (S.status !== 'running' || !sess) return estimateMs(S.plan, S.workers);
+  const elapsed = performance.now() - sess.t0;
+  let factor = 1;
+  if (sess.computed.length >= 2 && elapsed > 2000 && sess.predicted > 0) {
+    factor = Math.min(10, Math.max(0.1, (elapsed * sess.workers) / sess.predicted));
+  }
+  return estimateMs(S.plan, sess.workers, { factor });
+}
+
+function updateProgress() {
+  if (!S.plan || !S.results) return;
+  const done = doneInPlan();
+  const inflight = S.pool?.running.reduce((s, r) => s + (r.steps ? r.step / r.steps : 0), 0) ?? 0;
+  const bar = $('sweep-progress');
+  bar.max = Math.max(1, S.plan.planned);
+  bar.value = Math.min(S.plan.planned, done + inflight);
+  $('stat-models').textContent = `${fmtInt(done)} / ${fmtInt(S.plan.planned)} models`;
+  const running = S.status === 'running';
+  const elapsed = running && S.session ? ` · ${fmtDuration(performance.now() - S.session.t0)} elapsed` : '';
+  $('stat-time').textContent = done >= S.plan.planned ? 'all trained' : running ? `about ${fmtDuration(remainingMs())} left (estimate)${elapsed}` : statusWord();
+  $('stat-workers').textContent = running ? `${S.session.workers} worker${S.session.workers === 1 ? '' : 's'}` : '';
+  if (!running) showEstimate();
+  $('sweep-stored').textContent = `Stored in this browser: ${fmtInt(S.results.size)} result${S.results.size === 1 ? '' : 's'} of this sweep` +
+    `${S.memoryLines.size ? ` (${S.memoryLines.size} only in this tab)` : ''}.`;
+  document.body.dataset.done = String(done);
+  refreshButtons();
+}
+
+const statusWord = () => ({ idle: 'ready', loading: 'loading…', done: 'finished', cancelled: 'cancelled', failed: 'failed' }[S.status] ?? S.status);
+
+function setStatus(status) {
+  S.status = status;
+  document.body.dataset.status = status;
+  refreshButtons();
+}
+
+function refreshButtons() {
+  const running = S.status === 'running', ready = !!S.plan && S.status !== 'loading' && S.status !== 'failed';
+  const done = S.plan ? doneInPlan() : 0, all = S.plan && done >= S.plan.planned;
+  const startBtn = $('btn-start');
+  startBtn.disabled = !ready || running || all;
+  startBtn.textContent = all ? 'Finished' : done > 0 ? 'Resume' : 'Start';
+  $('btn-cancel').disabled = !running;
+  $('sweep-preset').disabled = running;
+  $('sweep-fidelity').disabled = running;
+  const have = !!S.results?.size;
+  $('btn-export-json').disabled = !have;
+  $('btn-export-csv').disabled = !have;
+  $('btn-delete').disabled = running || !have;
+}
+
+// ------------------------------------------------------------------ selecting a sweep
+
+async function select({ autoResume = true } = {}) {
+  const sel = ++S.selection;
+  setStatus('loading');
+  S.plan = null;
+  S.results = new SweepResults(S.preset, S.fidelity);
+  S.doneByArch = new Map();
+  S.memoryLines = new Map();
+  S.failedJobs = new Set();
+  S.jobTexts = new Map();
+  S.loaded = [];
+  syncURL();
+  $('sweep-preset').value = S.preset;
+  $('sweep-fidelity').value = S.fidelity;
+  $('sweep-desc').textContent = PRESETS[S.preset].desc;
+  $('sweep-plan').textContent = 'Planning…';
+  $('sweep-estimate').textContent = 'Timing a few training steps of each architecture in a worker…';
+  buildCharts();
+  try {
+    S.total = S.lab.sweepJobs(S.preset, S.fidelity);
+    const plan = await getPlan(S.preset, S.fidelity, S.limit);
+    if (sel !== S.selection) return;
+    S.plan = plan;
+    await loadStored(sel);
+    if (sel !== S.selection) return;
+    S.loaded = [...S.results.jobs];
+  } catch (err) {
+    if (sel !== S.selection) return;
+    setStatus('failed');
+    say(`Could not prepare the sweep: ${err?.message ?? err}`);
+    return;
+  }
+  setStatus('idle');
+  showPlan();
+  updateProgress();
+  drawCharts();
+  document.body.dataset.ready = '1';
+  let meta = null;
+  try { meta = await store.getMeta(S.preset, S.fidelity); } catch { /* no storage: nothing to resume */ }
+  if (sel !== S.selection) return;
+  if (autoResume && meta?.running === true && doneInPlan() < S.plan.planned) start({ auto: true });
+}
+
+async function onDelete(btn) {
+  if (!btn.classList.contains('armed')) {
+    btn.classList.add('armed');
+    btn.textContent = `Delete ${fmtInt(S.results.size)} results?`;
+    setTimeout(() => { btn.classList.remove('armed'); btn.textContent = 'Delete stored results'; }, 4000);
+    return;
+  }
+  btn.classList.remove('armed');
+  btn.textContent = 'Delete stored results';
+  try {
+    await store.deleteResults(S.preset, S.fidelity);
+    await store.putMeta(S.preset, S.fidelity, { running: false, limit: S.limit });
+  } catch (err) {
+    say(`Could not delete: ${err?.message ?? err}`);
+  }
+  S.memoryLines.clear();
+  await select({ autoResume: false });
+  say('Deleted the stored results of this sweep.', 'info');
+}
+
+// ------------------------------------------------------------------ test hooks (read-only, plus worker faults)
+
+function exposeHooks() {
+  Object.defineProperty(window, '__sweeps', {
+    value: Object.freeze({
+      get status() { return S.status; },
+      get preset() { return S.preset; },
+      get fidelity() { return S.fidelity; },
+      get total() { return S.total; },
+      get planned() { return S.plan?.planned ?? 0; },
+      get plan() { return S.plan ? structuredClone(S.plan) : null; },
+      get done() { return S.plan ? doneInPlan() : 0; },
+      get results() { return S.results?.size ?? 0; },
+      get computed() { return S.session ? S.session.computed.slice() : []; },
+      get loaded() { return S.loaded?.slice() ?? []; },
+      get restarts() { return S.restarts; },
+      get workers() { return S.pool?.slots.length ?? 0; },
+      get estimateMs() { return S.plan ? estimateMs(S.plan, S.workers) : null; },
+      get messages() { return Array.from(document.querySelectorAll('#messages .msg-text'), (n) => n.textContent); },
+      get slots() { return S.pool?.slots.map((x) => ({ job: x.job, step: x.step, steps: x.steps, done: !!x.done })) ?? []; },
+      /** Phase panels of Figure 4 in CSS px of its canvas: [{arch, expert, x, y, w, h, cells}]. */
+      get panels() { return S.charts.find((c) => c.spec.id === 'fig4')?.instance.panels?.() ?? []; },
+      killWorker: (i) => S.pool?.kill(i) ?? false,
+      crashWorker: (i) => S.pool?.crashWorker(i) ?? false,
+      exportMerge: async () => { const p = await exportMerge(); return { json: p.json.join(''), csv: p.csv.join('') }; },
+      labURL,
+    }),
+  });
+}
+
+// ------------------------------------------------------------------ start
+
+async function main() {
+  exposeHooks();
+  setStatus('loading');
+  const url = parseURL(location.search);
+  Object.assign(S, { preset: url.preset, fidelity: url.fidelity, limit: url.limit, workers: url.workers, watchdog: url.watchdog });
+  for (const m of url.messages) say(m);
+  const presetSel = $('sweep-preset'), fidSel = $('sweep-fidelity');
+  for (const [id, p] of Object.entries(PRESETS)) presetSel.append(el('option', { value: id }, p.label));
+  for (const [id, t] of Object.entries(FIDELITIES)) fidSel.append(el('option', { value: id }, t));
+  presetSel.addEventListener('change', () => { if (Object.hasOwn(PRESETS, presetSel.value)) { S.preset = presetSel.value; select(); } });
+  fidSel.addEventListener('change', () => { if (Object.hasOwn(FIDELITIES, fidSel.value)) { S.fidelity = fidSel.value; select(); } });
+  $('btn-start').addEventListener('click', () => start());
+  $('btn-cancel').addEventListener('click', cancel);
+  $('btn-export-json').addEventListener('click', () => onExport('json'));
+  $('btn-export-csv').addEventListener('click', () => onExport('csv'));
+  $('btn-delete').addEventListener('click', (e) => onDelete(e.currentTarget));
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawCharts, 150); });
+  setInterval(() => { if (S.status === 'running') updateProgress(); }, 1000);
+  startPlanner();
+  [S.lab, S.reference.fig3] = await Promise.all([
+    loadLab().catch((err) => {
+      if (!(err instanceof WebAssembly.CompileError)) throw err;
+      return loadLab({ wasmUrl: new URL('../../build/toymoe-scalar.wasm', import.meta.url) });
+    }),
+    loadFig3Reference(),
+  ]);
+  await select();
+}
+
+main().catch((err) => {
+  setStatus('failed');
+  say(`The sweep page failed to start: ${err?.message ?? err}. It needs WebAssembly and module workers, served over http(s).`);
+});

@@ -1,0 +1,184 @@
+// A pool of sweep workers (sweep-worker.js): one job per worker at a time, a crashed or
+// silent worker is replaced and its job queued again, so no job is lost.
+//
+//   const pool = new SweepPool({ size, preset, fidelity, onResult, onProgress, onEvent });
+//   pool.start(jobs);      // array of job numbers, in the order to run them
+//   pool.cancel();         // terminate every worker at once
+//
+// onResult({job, line, stored, storeError, ms}); onProgress({job, step, steps});
+// onEvent({kind: 'restart' | 'failed' | 'error' | 'done', ...}).
+
+const READY_MS = 30000;        // a worker that does not load within this is replaced
+const MAX_TRIES = 3;           // a job that takes down its worker this often is given up
+
+export const MAX_WORKERS = 8;
+
+/** Workers to use by default: one per core, at most MAX_WORKERS. */
+export function defaultWorkers() {
+  const cores = Number(globalThis.navigator?.hardwareConcurrency);
+  return Math.max(1, Math.min(MAX_WORKERS, Number.isInteger(cores) && cores > 0 ? cores : 2));
+}
+
+export class SweepPool {
+  /**
+   * @param {{size: number, preset: string, fidelity: string, watchdogMs?: number,
+   *   onResult: Function, onProgress?: Function, onEvent?: Function}} o
+   *   watchdogMs: a busy worker silent for this long is treated as crashed (it reports
+   *   progress every 250 ms while it trains)
+   */
+  constructor(o) {
+    this.size = o.size;
+    this.preset = o.preset;
+    this.fidelity = o.fidelity;
+    this.watchdogMs = o.watchdogMs ?? 20000;
+    this.onResult = o.onResult;
+    this.onProgress = o.onProgress ?? (() => {});
+    this.onEvent = o.onEvent ?? (() => {});
+    this.slots = [];
+    this.queue = [];
+    this.tries = new Map();
+    this.active = false;
+    this.restarts = 0;
+    this.timer = null;
+  }
+
+  /** Run these jobs (numbers). Resolves nothing: results arrive through onResult, the end through onEvent('done'). */
+  start(jobs) {
+    this.queue = jobs.slice();
+    this.active = true;
+    const n = Math.min(this.size, Math.max(1, this.queue.length));
+    for (let i = 0; i < n; i++) this.slots.push(this.spawn(i));
+    this.timer = setInterval(() => this.watch(), 500);
+    if (!this.queue.length) this.finish();
+  }
+
+  /** Number of jobs queued or running. */
+  get pending() { return this.queue.length + this.slots.filter((s) => s.job !== null).length; }
+
+  /** Jobs running now with their progress: [{job, step, steps}]. */
+  get running() { return this.slots.filter((s) => s.job !== null).map((s) => ({ job: s.job, step: s.step, steps: s.steps })); }
+
+  spawn(index) {
+    const worker = new Worker(new URL('./sweep-worker.js', import.meta.url), { type: 'module' });
+    const slot = { index, worker, ready: false, job: null, step: 0, steps: 0, heard: performance.now(), born: performance.now() };
+    worker.onmessage = (e) => this.message(slot, e.data);
+    worker.onerror = (e) => { e.preventDefault?.(); this.crash(slot, e.message || 'the worker failed'); };
+    worker.onmessageerror = () => this.crash(slot, 'a message from the worker could not be read');
+    return slot;
+  }
+
+  message(slot, msg) {
+    if (!this.active || this.slots[slot.index] !== slot || !msg || typeof msg !== 'object') return;
+    slot.heard = performance.now();
+    switch (msg.type) {
+      case 'ready':
+        slot.ready = true;
+        this.next(slot);
+        break;
+      case 'progress':
+        if (msg.job !== slot.job) return;
+        slot.step = Number(msg.step) || 0;
+        slot.steps = Number(msg.steps) || 0;
+        this.onProgress({ job: slot.job, step: slot.step, steps: slot.steps });
+        break;
+      case 'result': {
+        if (msg.job !== slot.job || typeof msg.line !== 'string') return;
+        const job = slot.job;
+        slot.job = null;
+        this.tries.delete(job);
+        this.onResult({ job, line: msg.line, stored: msg.stored === true, storeError: String(msg.storeError ?? ''), ms: Number(msg.ms) || 0 });
+        this.next(slot);
+        break;
+      }
+      case 'error':
+        if (msg.code === 'load') { this.crash(slot, String(msg.message)); return; }
+        this.onEvent({ kind: 'error', job: slot.job, message: String(msg.message ?? '').slice(0, 300) });
+        if (msg.job === slot.job && slot.job !== null) {  // the job failed without a result: give it up
+          const job = slot.job;
+          slot.job = null;
+          this.onEvent({ kind: 'failed', job, message: String(msg.message ?? '').slice(0, 300) });
+          this.next(slot);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  next(slot) {
+    if (!this.active) return;
+    if (!this.queue.length) {
+      slot.worker.terminate();
+      slot.done = true;
+      if (this.slots.every((s) => s.done)) this.finish();
+      return;
+    }
+    slot.job = this.queue.shift();
+    slot.step = 0;
+    slot.steps = 0;
+    slot.heard = performance.now();
+    slot.worker.postMessage({ type: 'run', preset: this.preset, fidelity: this.fidelity, job: slot.job });
+  }
+
+  // A worker died (error event, failed load, or silence): replace it and queue its job again.
+  crash(slot, why) {
+    if (!this.active || this.slots[slot.index] !== slot) return;
+    slot.worker.terminate();
+    const job = slot.job;
+    this.restarts++;
+    if (job !== null) {
+      const tries = (this.tries.get(job) ?? 0) + 1;
+      this.tries.set(job, tries);
+      if (tries >= MAX_TRIES) this.onEvent({ kind: 'failed', job, message: `gave up after ${tries} worker crashes (${why})` });
+      else this.queue.unshift(job);
+    }
+    this.onEvent({ kind: 'restart', index: slot.index, job, message: why });
+    if (this.restarts > 10 * this.size + 20) {
+      this.onEvent({ kind: 'error', message: `workers keep failing (${why}); the sweep stopped` });
+      this.cancel();
+      return;
+    }
+    this.slots[slot.index] = this.spawn(slot.index);
+  }
+
+  watch() {
+    const now = performance.now();
+    for (const slot of this.slots) {
+      if (slot.done) continue;
+      if (!slot.ready && now - slot.born > READY_MS) this.crash(slot, 'the worker did not start');
+      else if (slot.job !== null && now - slot.heard > this.watchdogMs) this.crash(slot, `no word from the worker for ${Math.round(this.watchdogMs / 1000)} s`);
+    }
+  }
+
+  finish() {
+    if (!this.active) return;
+    this.stop();
+    this.onEvent({ kind: 'done' });
+  }
+
+  stop() {
+    this.active = false;
+    clearInterval(this.timer);
+    for (const s of this.slots) s.worker.terminate();
+    this.slots = [];
+  }
+
+  /** Stop now: every worker is terminated; unfinished jobs are simply not stored. */
+  cancel() { this.stop(); }
+
+  /** Test hook: terminate worker i without telling the pool (as a crash would); the watchdog notices. */
+  kill(i) {
+    const s = this.slots[i];
+    if (!s || s.done) return false;
+    s.worker.terminate();
+    return true;
+  }
+
+  /** Test hook: make worker i throw an uncaught error. */
+  crashWorker(i) {
+    const s = this.slots[i];
+    if (!s || s.done) return false;
+    s.worker.postMessage({ type: 'crash' });
+    return true;
+  }
+}
