@@ -93,6 +93,12 @@ export function report(dir) {
   out.push(`- **Timing**: wall time, median of ${meta.reps} repeats of ~${meta.target_ms} ms (${meta.warmup} warm-up steps first); phase = one step of each of ` +
     `the 2262 models${meta.mode === 'full' ? '' : ` (${meta.phase_models} of them timed, scaled up)`}. ${meta.rounds} round(s): every build ran ` +
     `${meta.rounds > 1 ? `${meta.rounds} times, in turn, and each workload shows its best round's median` : 'once'}. Ratios below are between columns of this one run.`);
+  // dense100 and n100 are one configuration measured twice: how far apart they are is this run's noise.
+  const twins = ran.map((p) => [p, ratio(ms(p.key, 'dense100'), ms(p.key, 'n100'))]).filter(([, r]) => Number.isFinite(r));
+  if (twins.length) {
+    out.push(`- **Noise**: dense100 and n100 are the same configuration, timed separately; dense100 / n100 = ` +
+      `${twins.map(([p, r]) => `${x(r)} (${p.label})`).join(', ')}.`);
+  }
   const notesFile = path.join(dir, 'notes.txt');
   const notes = [...(meta.notes ?? []), ...(fs.existsSync(notesFile) ? fs.readFileSync(notesFile, 'utf8').split('\n').filter(Boolean) : [])];
   for (const n of notes) out.push(`- **Note**: ${n}`);
@@ -214,6 +220,11 @@ export function report(dir) {
   const worst = within.reduce((w, e) => (e[1] > w[1] ? e : w), ['', -Infinity]);
   rows.push([`wasm SIMD (Chromium) within ${WASM_LIMIT}× of native SIMD`, within.length ? within.map(([id, r]) => `${id} ${x(r)}`).join(', ') : '—',
     within.length ? mark(worst[1] <= WASM_LIMIT) : 'n/a']);
+  const fastest = mainIds.map((id) => [id, ratio(res.chromium[id]?.ms_min, res['native-simd'][id]?.ms_min)]).filter(([, r]) => Number.isFinite(r));
+  if (fastest.length) {
+    rows.push([`(same, fastest repeats: less exposed to other load)`, fastest.map(([id, r]) => `${id} ${x(r)}`).join(', '),
+      mark(fastest.every(([, r]) => r <= WASM_LIMIT))]);
+  }
   const withinNode = mainIds.map((id) => [id, ratio(ms('wasm-simd-node', id), ms('native-simd', id))]).filter(([, r]) => Number.isFinite(r));
   if (withinNode.length) {
     rows.push([`(same, wasm SIMD in Node)`, withinNode.map(([id, r]) => `${id} ${x(r)}`).join(', '),

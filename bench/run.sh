@@ -9,10 +9,10 @@
 #
 #   bash bench/run.sh [--quick | --smoke] [--rounds N] [--parts LIST] [--no-build] [--out FILE] [--raw DIR]
 #
-# full      2 rounds of every part (11 repeats of ~150 ms each), sweep samples in Chromium (~10 min)
+# full      3 rounds of every part (11 repeats of ~150 ms each) and of the Chromium sweep samples (~12 min)
 # --quick   1 round of 5 repeats of ~30 ms, phase on 100 of its 2262 models (scaled), small sweep samples (~1 min)
 # --smoke   the harness only: 1 repeat of 1 step, 8 phase models, no sweeps (numbers meaningless)
-# --rounds  run every part N times, in turn; each workload keeps its best round (default 2 full, 1 otherwise)
+# --rounds  run every part N times, in turn; each workload keeps its best round (default 3 full, 1 otherwise)
 # --parts   comma list of native-scalar,native-simd,wasm-scalar-node,wasm-simd-node,chromium (default: all)
 # --no-build  use the binaries as they are (default: build the bench targets, incrementally)
 # Needs a configured build: `bash scripts/test.sh` (or scripts/setup.sh) first; without one
@@ -42,7 +42,7 @@ log() { echo "[bench] $*" >&2; }
 case ":${NODE_PATH:-}:" in *:/usr/share/nodejs:*) ;; *) export NODE_PATH="${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs" ;; esac
 WASM="$BUILD/wasm"
 RAW="${RAW:-$BUILD/bench/raw-$MODE}"
-[[ -n "$ROUNDS" ]] || { [[ $MODE == full ]] && ROUNDS=2 || ROUNDS=1; }
+[[ -n "$ROUNDS" ]] || { [[ $MODE == full ]] && ROUNDS=3 || ROUNDS=1; }
 [[ "$ROUNDS" =~ ^[1-9][0-9]?$ ]] || { echo "bench/run.sh: --rounds must be 1..99" >&2; exit 2; }
 if [[ -z "$OUT" ]]; then
   if [[ $MODE == full ]]; then OUT="$ROOT/bench/RESULTS.md"; else OUT="$BUILD/bench/RESULTS-$MODE.md"; fi

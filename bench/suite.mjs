@@ -15,7 +15,7 @@ import { openBench, SWEEP_PLANS } from './chromium.mjs';
 
 const ALL_PARTS = ['native-scalar', 'native-simd', 'wasm-scalar-node', 'wasm-simd-node', 'chromium'];
 const MODES = {
-  full: { args: [], chromium: { reps: 11, targetMs: 150, warmup: 3, models: 0 }, sweeps: 'full', rounds: 2 },
+  full: { args: [], chromium: { reps: 11, targetMs: 150, warmup: 3, models: 0 }, sweeps: 'full', rounds: 3 },
   quick: { args: ['--quick'], chromium: { reps: 5, targetMs: 30, warmup: 3, models: 100 }, sweeps: 'quick', rounds: 1 },
   smoke: { args: ['--smoke'], chromium: { reps: 1, targetMs: 0, warmup: 1, models: 8 }, sweeps: 'none', rounds: 1 },
 };
