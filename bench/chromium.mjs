@@ -9,14 +9,11 @@
 //                           [--variant simd|scalar] [--sweeps full|quick|none]
 // FILE: the JSON lines of `bench_train --list [--scaling]` (the one list of workloads).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from '../scripts/static-server.mjs';
+import { launchChromium, NO_CHROMIUM } from '../scripts/chromium.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = process.env.TOYMOE_CHROMIUM || '/usr/bin/chromium';
 
 // Which jobs of each quick preset to train (every stride-th) and for what share of their steps;
 // the estimate scales the measured job times up to all jobs and all steps.
@@ -41,25 +38,12 @@ export const SWEEP_PLANS = {
  *   sweep: {preset, fidelity, stride, stepsFraction, workers, variant} (see worker-bench.js).
  */
 export async function openBench() {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set TOYMOE_CHROMIUM)`);
+  if (NO_CHROMIUM) throw new Error(NO_CHROMIUM);
   for (const f of ['web/build/toymoe.wasm', 'web/js/engine.js']) {
     if (!fs.existsSync(path.join(REPO, f))) throw new Error(`${f} is missing: build first (bash scripts/test.sh)`);
   }
-  const server = await startServer({ root: REPO, port: 0 });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-bench-chromium-'));
-  let context;
-  const close = async () => {
-    await context?.close();
-    await server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  };
+  const { context, server, close } = await launchChromium({ root: REPO, prefix: 'toymoe-bench-chromium-' });
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));

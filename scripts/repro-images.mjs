@@ -4,11 +4,9 @@
 // saved as element screenshots under docs/img/repro/.
 //   node scripts/repro-images.mjs [--only fig1,fig5-xavier]   (build first: bash scripts/test.sh)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-import { startServer } from './static-server.mjs';
+import { launchChromium } from './chromium.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const OUT = path.join(ROOT, 'docs', 'img', 'repro');
@@ -21,13 +19,8 @@ const SHOTS = {  // preset -> views to save
 const wanted = args.only ? args.only.split(',') : Object.keys(SHOTS);
 
 fs.mkdirSync(OUT, { recursive: true });
-const server = await startServer({ root: path.join(ROOT, 'web'), port: 0 });
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-repro-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.TOYMOE_CHROMIUM || '/usr/bin/chromium', headless: true,
-  viewport: { width: 1280, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+const { context, server, close } = await launchChromium({
+  root: path.join(ROOT, 'web'), viewport: { width: 1280, height: 900 }, prefix: 'toymoe-repro-',
 });
 try {
   for (const preset of wanted) {
@@ -47,7 +40,5 @@ try {
     await page.close();
   }
 } finally {
-  await context.close();
-  await server.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
 }

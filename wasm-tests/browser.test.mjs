@@ -9,21 +9,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from '../scripts/static-server.mjs';
+import { launchChromium, HAVE_CHROMIUM, NO_CHROMIUM } from '../scripts/chromium.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const WEB = path.join(REPO, 'web');
-const CHROMIUM = process.env.TOYMOE_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.TOYMOE_ARTIFACTS || path.join(REPO, 'build', 'artifacts');
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const DOCS_IMG = path.join(REPO, 'docs', 'img');
 const VIEW_IDS = ['loss', 'norms', 'interference', 'regions', 'readouts'];
 const PRESET_IDS = ['fig1', 'fig1-zero-bias', 'fig2', 'fig5-zero', 'fig5-xavier', 'fig5-diagonal', 'fig6a', 'fig6b', 'fig6c'];
-const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
-const skip = HAVE_CHROMIUM ? false : `no Chromium at ${CHROMIUM} (set TOYMOE_CHROMIUM)`;
+const skip = NO_CHROMIUM;
 
-let server, context, profile;
+let server, context, browser;
 
 before(async () => {
   if (!HAVE_CHROMIUM) return;
@@ -31,23 +28,11 @@ before(async () => {
     assert.ok(fs.existsSync(path.join(WEB, f)), `web/${f} is missing: build first (cmake --build build)`);
   }
   fs.mkdirSync(SHOTS, { recursive: true });
-  server = await startServer({ root: WEB, port: 0 });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ root: WEB, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  ({ context, server } = browser);
 });
 
-after(async () => {
-  await context?.close();
-  await server?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
-});
+after(() => browser?.close());
 
 /** A page with its console errors, page errors and dialogs recorded. */
 async function open(query = '', { width = 1280, height = 900 } = {}) {

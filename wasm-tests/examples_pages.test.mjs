@@ -6,35 +6,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer } from '../scripts/static-server.mjs';
+import { launchChromium, NO_CHROMIUM } from '../scripts/chromium.mjs';
 import { REPO } from './node_helpers.mjs';
 
-const CHROMIUM = process.env.TOYMOE_CHROMIUM || '/usr/bin/chromium';
-const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (set TOYMOE_CHROMIUM)`;
-let server, context, profile;
+const skip = NO_CHROMIUM;
+let server, context, browser;
 
 before(async () => {
   if (skip) return;
   for (const f of ['web/build/toymoe.wasm', 'web/vendor/chart.umd.js']) {
     assert.ok(fs.existsSync(path.join(REPO, f)), `${f} is missing: build first (cmake --build build)`);
   }
-  server = await startServer({ root: REPO, port: 0 });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-examples-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 900, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ root: REPO, viewport: { width: 900, height: 800 }, prefix: 'toymoe-examples-' });
+  ({ context, server } = browser);
 });
 
-after(async () => {
-  await context?.close();
-  await server?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
-});
+after(() => browser?.close());
 
 /** A page with console errors and page errors (of every frame) recorded. */
 async function open(rel) {

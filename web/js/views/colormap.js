@@ -286,3 +286,32 @@ export function viewToPNG(container, { title = '', scale = Math.max(1, globalThi
   walk(container);
   return out.toDataURL('image/png');
 }
+
+/**
+ * The lifecycle the canvas views share; returns their {update, toPNG, destroy}.
+ * - draw(): (re)draws from the view's latest snapshot. It runs once now, then on the next
+ *   animation frame whenever the container is resized and resized() says so (there is a
+ *   snapshot and the width differs from the one draw() laid out at).
+ * - update(snapshot, redraw): stores the snapshot and calls redraw() when it must be drawn again.
+ * - destroy() stops observing, cancels a pending frame, empties the container and removes
+ *   the classes 'tm-view' and `tm-view-${name}`.
+ */
+export function viewLifecycle(container, { name, title, draw, resized, update }) {
+  let raf = 0;
+  const redraw = () => { raf = 0; draw(); };
+  const ro = new ResizeObserver(() => {
+    if (!raf && resized()) raf = requestAnimationFrame(redraw);
+  });
+  ro.observe(container);
+  redraw();
+  return {
+    update(snapshot) { update(snapshot, redraw); },
+    toPNG() { return viewToPNG(container, { title }); },
+    destroy() {
+      ro.disconnect();
+      if (raf) cancelAnimationFrame(raf);
+      container.replaceChildren();
+      container.classList.remove('tm-view', `tm-view-${name}`);
+    },
+  };
+}

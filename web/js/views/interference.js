@@ -1,6 +1,6 @@
 // Interference matrices per expert (the paper's "WᵀW"): cell (i, j) = Ŵ_i · W_j,
 // coloured blue (−1) … grey (0) … red (+1), row i from the top, column j from the left.
-import { diverging, drawColorBar, setupCanvas, niceStep, themeOf, makeTooltip, viewToPNG, gridLayout } from './colormap.js';
+import { diverging, drawColorBar, setupCanvas, niceStep, themeOf, makeTooltip, viewLifecycle, gridLayout } from './colormap.js';
 
 export const id = 'interference';
 export const title = 'Interference (WᵀW)';
@@ -27,7 +27,7 @@ export function create(container, options = {}) {
   const tooltip = makeTooltip(container);
 
   let panels = [];          // {canvas, e, off (n x n canvas), geom}
-  let snap = null, drawnMetrics, width = 0, raf = 0;
+  let snap = null, drawnMetrics, width = 0;
 
   function ensurePanels(E) {
     if (panels.length === E) return;
@@ -56,7 +56,6 @@ export function create(container, options = {}) {
   }
 
   function draw() {
-    raf = 0;
     const met = snap?.metrics;
     const ready = !!met?.interference?.length;
     placeholder.hidden = ready;
@@ -133,23 +132,12 @@ export function create(container, options = {}) {
     }
   }
 
-  const ro = new ResizeObserver(() => {
-    if (snap && container.clientWidth !== width && !raf) raf = requestAnimationFrame(draw);
-  });
-  ro.observe(container);
-  draw();
-
-  return {
-    update(snapshot) {
+  return viewLifecycle(container, {
+    name: 'interference', title, draw,
+    resized: () => snap && container.clientWidth !== width,
+    update(snapshot, redraw) {
       snap = snapshot;
-      if ((snapshot?.metrics ?? null) !== drawnMetrics) draw();
+      if ((snapshot?.metrics ?? null) !== drawnMetrics) redraw();
     },
-    toPNG() { return viewToPNG(container, { title }); },
-    destroy() {
-      ro.disconnect();
-      if (raf) cancelAnimationFrame(raf);
-      container.replaceChildren();
-      container.classList.remove('tm-view', 'tm-view-interference');
-    },
-  };
+  });
 }

@@ -1,6 +1,6 @@
 // Feature norms per expert (the paper's Figures 1, 2 and 6): one bar per feature,
 // height ‖W_i‖, colour viridis(polysemanticity clipped to [0, 1]).
-import { viridis, viridisCss, drawColorBar, setupCanvas, niceStep, themeOf, makeTooltip, viewToPNG, gridLayout } from './colormap.js';
+import { viridis, viridisCss, drawColorBar, setupCanvas, niceStep, themeOf, makeTooltip, viewLifecycle, gridLayout } from './colormap.js';
 
 export const id = 'norms';
 export const title = 'Feature norms';
@@ -24,7 +24,7 @@ export function create(container, options = {}) {
   const tooltip = makeTooltip(container);
 
   let panels = [];          // {el, canvas, geom}
-  let snap = null, drawnMetrics, width = 0, raf = 0;
+  let snap = null, drawnMetrics, width = 0;
 
   function ensurePanels(E) {
     if (panels.length === E) return;
@@ -54,7 +54,6 @@ export function create(container, options = {}) {
   }
 
   function draw() {
-    raf = 0;
     const met = snap?.metrics;
     const ready = !!met?.norms?.length;
     placeholder.hidden = ready;
@@ -143,23 +142,12 @@ export function create(container, options = {}) {
     for (let i = 0; i < n; i += xs) ctx.fillText(String(i), L + (i + 0.5) * slot, T + ph + 2);
   }
 
-  const ro = new ResizeObserver(() => {
-    if (snap && container.clientWidth !== width && !raf) raf = requestAnimationFrame(draw);
-  });
-  ro.observe(container);
-  draw();
-
-  return {
-    update(snapshot) {
+  return viewLifecycle(container, {
+    name: 'norms', title, draw,
+    resized: () => snap && container.clientWidth !== width,
+    update(snapshot, redraw) {
       snap = snapshot;
-      if ((snapshot?.metrics ?? null) !== drawnMetrics) draw();
+      if ((snapshot?.metrics ?? null) !== drawnMetrics) redraw();
     },
-    toPNG() { return viewToPNG(container, { title }); },
-    destroy() {
-      ro.disconnect();
-      if (raf) cancelAnimationFrame(raf);
-      container.replaceChildren();
-      container.classList.remove('tm-view', 'tm-view-norms');
-    },
-  };
+  });
 }

@@ -1,6 +1,6 @@
 // Router regions (the paper's Figure 5): which expert the router picks (top-1) for every
 // input of the unit square (n = 2) or of the simplex x1 + x2 + x3 = 1 (n = 3).
-import { expertColor, css, setupCanvas, themeOf, viewToPNG } from './colormap.js';
+import { expertColor, css, setupCanvas, themeOf, viewLifecycle } from './colormap.js';
 
 export const id = 'regions';
 export const title = 'Router regions';
@@ -25,7 +25,7 @@ export function create(container, options = {}) {
   container.append(placeholder, canvas, loss, note);
   const off = document.createElement('canvas');
 
-  let snap = null, drawnCells, drawnKey, width = 0, raf = 0;
+  let snap = null, drawnCells, drawnKey, width = 0;
   const keyOf = (c) => (c ? `${c.n}/${c.experts}/${c.k}/${c.load_balance}` : '');
 
   const setText = (el, text) => {
@@ -44,7 +44,6 @@ export function create(container, options = {}) {
   }
 
   function draw() {
-    raf = 0;
     const cfg = snap?.config, n = cfg?.n, reg = snap?.regions;
     const drawable = n === 2 || n === 3;
     drawnCells = reg?.cells ?? null;
@@ -138,25 +137,14 @@ export function create(container, options = {}) {
     });
   }
 
-  const ro = new ResizeObserver(() => {
-    if (snap && container.clientWidth !== width && !raf) raf = requestAnimationFrame(draw);
-  });
-  ro.observe(container);
-  draw();
-
-  return {
-    update(snapshot) {
+  return viewLifecycle(container, {
+    name: 'regions', title, draw,
+    resized: () => snap && container.clientWidth !== width,
+    update(snapshot, redraw) {
       snap = snapshot;
-      if ((snapshot?.regions?.cells ?? null) !== drawnCells || keyOf(snapshot?.config) !== drawnKey) return draw();
+      if ((snapshot?.regions?.cells ?? null) !== drawnCells || keyOf(snapshot?.config) !== drawnKey) return redraw();
       // cheap path: only the loss line and notes may have changed
       if (!canvas.hidden) setText(loss, lossText(snapshot.metrics?.loss ?? snapshot.loss));
     },
-    toPNG() { return viewToPNG(container, { title }); },
-    destroy() {
-      ro.disconnect();
-      if (raf) cancelAnimationFrame(raf);
-      container.replaceChildren();
-      container.classList.remove('tm-view', 'tm-view-regions');
-    },
-  };
+  });
 }
