@@ -204,6 +204,8 @@ test('checkLine refuses lines of another job or plan, tampered numbers and weigh
     'short weights': [line.replace(/"W":\[[^\]]*\]/, '"W":[1]'), text],
     'string weight': [line.replace(/"b":\[/, '"b":["1",'), text],
     'broken json': [line.slice(0, -1), text],
+    'duplicate config': [line.replace(/\}\}$/, '},"config":null}'), text],
+    'duplicate job': [line.replace(/\}\}$/, '},"job":6}'), text],
     'html in error': [line.replace('"status":"ok"', '"status":"nonfinite","error":"<img src=x>"'), text],
   };
   for (const [why, [l, t]] of Object.entries(refused)) assert.equal(checkLine(l, t, 'fig4').ok, false, `${why} should be refused`);

@@ -285,7 +285,8 @@ int cmd_merge(int argc, char **argv) {
         }
         member ms[256];
         int n = members(rs[best].line, ms, 256);
-        fprintf(json, "{\"runs\":%zu,\"mean_final_loss\":%.9g", j - i, finite ? sum / finite : NAN);
+        if (finite) fprintf(json, "{\"runs\":%zu,\"mean_final_loss\":%.9g", j - i, sum / finite);
+        else fprintf(json, "{\"runs\":%zu,\"mean_final_loss\":null", j - i);  // every run failed; JSON has no NaN
         if (csv && !header) {
             fprintf(csv, "runs,mean_final_loss");
             for (int q = 0; q < n; q++) if (is_scalar(&ms[q])) fprintf(csv, ",%.*s", ms[q].key_len, ms[q].key);

@@ -5,7 +5,7 @@
 // y = norm / max over the panel's cells, x = phase score / max (both clipped to [0, 1]);
 // RGB = (y·x + 1−y, 1−y, y·(1−x) + 1−y): white = ignored, blue = alone, red = superposition.
 import { setupCanvas, expertColor, css, makeTooltip } from '../views/colormap.js';
-import { frame, niceTicks, legend, INK, MUTED, FONT, SMALL, BOLD } from './chartkit.js';
+import { frame, niceTicks, INK, MUTED, FONT, SMALL, BOLD } from './chartkit.js';
 import { boxStats, meanLoss } from './results.js';
 import { FIG8_MEDIANS } from './reference.js';
 
@@ -88,20 +88,13 @@ export function createPhase(container, { onOpen } = {}) {
     const pw = colW - 50, ph = Math.round(pw * 0.7);
     const panelH = 22 + ph + 40;
     const maxPanels = Math.max(...cols.map((c) => c.items.length));
-    const head = 104;
+    const head = 100;
     const blockRows = Math.ceil(cols.length / perRow);
     const H = head + blockRows * maxPanels * panelH + 8;
     const ctx = setupCanvas(canvas, W, H);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, W, H);
     drawLegend(ctx, W - 8, 6);
-    ctx.fillStyle = INK;
-    ctx.font = FONT;
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'top';
-    ctx.fillText('Rows: feature sparsity S (top: dense inputs). Columns: importance r of the last feature.', 8, 8);
-    ctx.fillStyle = MUTED;
-    ctx.fillText('Best of the runs per cell; colours scaled per panel. Hover a cell for its numbers, click to open the model.', 8, 26);
 
     panels = [];
     const grids = new Map(groups.map((g) => [g.arch, gridOf(results, g)]));
@@ -126,7 +119,9 @@ export function createPhase(container, { onOpen } = {}) {
     });
     const done = results.size;
     canvas.setAttribute('aria-label', `Phase diagrams of the last feature: ${panels.length} panels, ${done} models`);
-    note.textContent = `${results.cells.size} cells with results (${done} models). The paper's grid is 39 × 58 cells with the best of 10 runs; the quick preset uses a coarser grid and fewer runs.`;
+    note.textContent = `Rows: feature sparsity S (top: dense inputs); columns: importance r of the last feature. Each cell shows the best of its runs; ` +
+      `colours are scaled per panel. Hover a cell for its numbers, click it to open the model. ${results.cells.size} cells with results (${done} models); ` +
+      'the paper’s grid is 39 × 58 cells with the best of 10 runs, the quick preset a coarser grid with fewer runs.';
   }
 
   function drawPanel(ctx, { x, y, w, h, g, e, grid, label, yAxis }) {
@@ -167,7 +162,7 @@ export function createPhase(container, { onOpen } = {}) {
     // S ticks on the left (top = smallest S), r ticks below, rotated like the paper's.
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
-    const sEvery = tickEvery(nS, 7), rEvery = tickEvery(nR, 8);
+    const sEvery = tickEvery(nS, 7), rEvery = tickEvery(nR, 9);  // paper grid: every 6th S, every 7th r
     for (let si = 0; si < nS; si += sEvery) {
       const ty = y + ((si + 0.5) / nS) * h;
       ctx.fillRect(x - 3, Math.round(ty), 3, 1);
@@ -310,13 +305,14 @@ export function createFig8(container) {
     const { results, plan } = model;
     const groups = plan.groups;
     const parts = archParts(groups);
-    const W = Math.max(320, Math.min(1100, wrap.clientWidth || 900)), H = 380;
+    const W = Math.max(320, Math.min(1100, wrap.clientWidth || 900)), H = 400;
     const ctx = setupCanvas(canvas, W, H);
     const stats = groups.map((g) => boxStats(results.cellsOf(g.arch).map((c) => (c.best?.status === 'ok' ? c.best.final_loss : NaN))));
-    const top = Math.max(0.02, ...stats.flatMap((s) => (s ? [s.hi, ...s.outliers] : [])), ...Object.values(FIG8_MEDIANS));
-    const yMax = niceTicks(0, top * 1.05, 6).find((t) => t >= top * 1.02) ?? top * 1.1;
+    // The axis fits the whiskers (not far outliers, which are marked at the top edge instead).
+    const top = Math.max(0.02, ...stats.flatMap((s) => (s ? [s.hi] : [])), ...Object.values(FIG8_MEDIANS)) * 1.3;
+    const yMax = niceTicks(0, top, 6).find((t) => t >= top) ?? top;
     const map = frame(ctx, {
-      x: 62, y: 10, w: W - 62 - 12, h: H - 10 - 58, xMin: 0, xMax: groups.length, yMin: 0, yMax,
+      x: 62, y: 10, w: W - 62 - 12, h: H - 10 - 76, xMin: 0, xMax: groups.length, yMin: 0, yMax,
       xTicks: [], yTicks: niceTicks(0, yMax, 6), yLabel: 'final loss (best run per cell)', yLabelGap: 48,
     });
     const slot = map.box.w / groups.length;
@@ -353,10 +349,22 @@ export function createFig8(container) {
         ctx.stroke();
         ctx.strokeStyle = INK;
         ctx.lineWidth = 1;
+        const above = s.outliers.filter((o) => o > yMax);
         for (const o of s.outliers) {
+          if (o > yMax) continue;
           ctx.beginPath();
           ctx.arc(cx, map.py(o), 3, 0, 2 * Math.PI);
           ctx.stroke();
+        }
+        if (above.length) {  // off the scale: a triangle at the top edge and how many
+          ctx.fillStyle = INK;
+          ctx.beginPath();
+          ctx.moveTo(cx, map.box.y + 3); ctx.lineTo(cx + 4, map.box.y + 10); ctx.lineTo(cx - 4, map.box.y + 10); ctx.closePath();
+          ctx.fill();
+          ctx.font = SMALL;
+          ctx.textAlign = 'left';
+          ctx.textBaseline = 'top';
+          ctx.fillText(`${above.length}`, cx + 6, map.box.y + 3);
         }
       }
       if (ref !== undefined) {
@@ -377,18 +385,37 @@ export function createFig8(container) {
       }
       boxes.push({ x0: map.box.x + slot * i, x1: map.box.x + slot * (i + 1), g, s, ref, label: `${p.letter}/${g.experts}` });
     });
-    legend(ctx, [{ label: 'median (ours)', color: 'rgb(255, 127, 14)' }, { label: 'paper median (SPEC §8)', color: INK, dash: [4, 3] }],
-      map.box.x + map.box.w - 8, map.box.y + 8, { anchor: 'right' });
+    // Legend in one row under the axis.
+    ctx.save();
+    ctx.font = FONT;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left';
+    let lx = map.box.x;
+    const ly = map.box.y + map.box.h + 46;
+    for (const [label, color, dash] of [['median (ours)', 'rgb(255, 127, 14)', []], ['paper median (SPEC §8)', INK, [4, 3]], ['outliers beyond 1.5 IQR', null, null]]) {
+      ctx.strokeStyle = color ?? INK;
+      ctx.lineWidth = color ? 2 : 1;
+      ctx.setLineDash(dash ?? []);
+      ctx.beginPath();
+      if (color) { ctx.moveTo(lx, ly); ctx.lineTo(lx + 24, ly); } else ctx.arc(lx + 12, ly, 3, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = INK;
+      ctx.fillText(label, lx + 30, ly);
+      lx += 30 + ctx.measureText(label).width + 22;
+    }
+    ctx.restore();
     canvas.setAttribute('aria-label', `Box plots of the per-cell best final loss for ${groups.length} architectures`);
     const med = boxes.filter((b) => b.s).map((b) => `${b.label} ${f3(b.s.med)} (paper ${b.ref ?? '—'})`).join(', ');
-    note.textContent = `Medians, ours (paper): ${med || 'no results yet'}. Boxes: quartiles; whiskers: 1.5 × IQR; rings: outliers.`;
+    note.textContent = `Medians, ours (paper): ${med || 'no results yet'}. Boxes: quartiles; whiskers: 1.5 × IQR; rings: outliers; ▲ n: n outliers above the axis (hover for the largest).`;
   }
 
   canvas.addEventListener('mousemove', (ev) => {
     const r = canvas.getBoundingClientRect(), mx = ev.clientX - r.left;
     const b = boxes.find((q) => mx >= q.x0 && mx < q.x1);
     if (!b?.s) { tip.hide(); return; }
-    tip.show(`${b.label} (${b.g.arch}) · ${b.s.n} cells\nmedian ${f3(b.s.med)} (paper ${b.ref ?? '—'}), quartiles ${f3(b.s.q1)}–${f3(b.s.q3)}\nwhiskers ${f3(b.s.lo)}–${f3(b.s.hi)}, ${b.s.outliers.length} outliers`, ev.clientX, ev.clientY);
+    const far = b.s.outliers.length ? `, largest ${f3(Math.max(...b.s.outliers))}` : '';
+    tip.show(`${b.label} (${b.g.arch}) · ${b.s.n} cells\nmedian ${f3(b.s.med)} (paper ${b.ref ?? '—'}), quartiles ${f3(b.s.q1)}–${f3(b.s.q3)}\nwhiskers ${f3(b.s.lo)}–${f3(b.s.hi)}, ${b.s.outliers.length} outliers${far}`, ev.clientX, ev.clientY);
   });
   canvas.addEventListener('mouseleave', () => tip.hide());
 

@@ -189,7 +189,10 @@ export function checkLine(text, expectedJobText, preset) {
   let r;
   try { r = JSON.parse(text); } catch { return bad('not valid JSON'); }
   if (!r || typeof r !== 'object' || Array.isArray(r)) return bad('not an object');
-  const { n, m, experts: E } = r.config;
+  // A later duplicate key would override the job's fields when parsed: they must still be the job's.
+  const job = JSON.parse(expectedJobText);
+  for (const [k, v] of Object.entries(job)) if (JSON.stringify(r[k]) !== JSON.stringify(v)) return bad(`${k} is not the job's`);
+  const { n, m, experts: E = 1 } = r.config;
   const w = r.weights;
   if (!w || typeof w !== 'object' || !finiteArray(w.W, E * n * m) || !finiteArray(w.b, E * n) || !finiteArray(w.router, E * n)) {
     return bad('weights missing, of the wrong size or not finite');

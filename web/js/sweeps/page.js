@@ -12,6 +12,7 @@ import { SweepResults } from './results.js';
 import { SweepPool, defaultWorkers, MAX_WORKERS } from './pool.js';
 import * as store from './store.js';
 import { loadFig3Reference } from './reference.js';
+import { Planner, plannedWork, estimateMs, jobCost, fmtDuration, fmtInt } from './plan.js';
 import { createFig3, createFig7, archLabel } from './fig3.js';
 import { createPhase, createFig8 } from './fig4.js';
 import { createTable1 } from './table1.js';
@@ -62,7 +63,7 @@ const DRAW_MS = 250;
 const S = {
   lab: null,
   reference: { fig3: {} },
-  planner: null, plannerReady: null, plans: new Map(), planWaiters: new Map(),
+  planner: null,
   preset: DEFAULTS.preset, fidelity: DEFAULTS.fidelity, limit: 0, workers: DEFAULTS.workers, watchdog: DEFAULTS.watchdog,
   selection: 0,
   plan: null,
@@ -141,113 +142,12 @@ function syncURL() {
   try { history.replaceState(null, '', `${location.pathname}?${q}`); } catch { /* sandboxed frames */ }
 }
 
-// ------------------------------------------------------------------ formatting
-
-function fmtDuration(ms) {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 90) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 90) return `${Math.floor(s / 60)} min ${s % 60 ? `${s % 60} s` : ''}`.trim();
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ${m % 60} min`;
-  return `${Math.floor(h / 24)} days ${h % 24} h`;
-}
-const fmtInt = (v) => Math.round(v).toLocaleString('en-US');
-function fmtBig(v) {
-  if (v < 1e6) return fmtInt(v);
-  const e = Math.floor(Math.log10(v));
-  return `${(v / 10 ** e).toFixed(2)} × 10^${e}`;
-}
-
-// ------------------------------------------------------------------ plan (a worker enumerates and times the jobs)
-
-function startPlanner() {
-  const w = new Worker(new URL('./sweep-worker.js', import.meta.url), { type: 'module' });
-  S.planner = w;
-  S.plannerReady = new Promise((resolve, reject) => {
-    w.onmessage = (e) => {
-      const m = e.data;
-      if (!m || typeof m !== 'object') return;
-      if (m.type === 'ready') resolve();
-      else if (m.type === 'plan') {
-        const key = `${m.preset}/${m.fidelity}`;
-        const waiters = S.planWaiters.get(key) ?? [];
-        S.planWaiters.delete(key);
-        for (const fn of waiters) fn.resolve(m.plan);
-      } else if (m.type === 'error') {
-        if (m.code === 'load') reject(new Error(String(m.message)));
-        for (const [, waiters] of S.planWaiters) for (const fn of waiters) fn.reject(new Error(String(m.message)));
-        S.planWaiters.clear();
-      }
-    };
-    w.onerror = (e) => {
-      e.preventDefault();
-      reject(new Error(e.message || 'the planning worker failed'));
-      for (const [, waiters] of S.planWaiters) for (const fn of waiters) fn.reject(new Error('the planning worker failed'));
-      S.planWaiters.clear();
-      S.planner = null;
-    };
-  });
-}
-
-/** The plan of the current sweep: cached per preset/fidelity/limit; timed (calibrated) once. */
-async function getPlan(preset, fidelity, limit) {
-  const key = `${preset}/${fidelity}/${limit}`;
-  if (S.plans.has(key)) return S.plans.get(key);
-  if (!S.planner) startPlanner();
-  await S.plannerReady;
-  const wkey = `${preset}/${fidelity}`;
-  const plan = await new Promise((resolve, reject) => {
-    const list = S.planWaiters.get(wkey) ?? [];
-    list.push({ resolve, reject });
-    S.planWaiters.set(wkey, list);
-    S.planner.postMessage({ type: 'plan', preset, fidelity, limit, calibrate: true });
-  });
-  checkPlan(plan);
-  S.plans.set(key, plan);
-  return plan;
-}
-
-// A plan from the worker is ours, but check its shape before drawing from it.
-function checkPlan(p) {
-  const okNum = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-  if (!p || !Number.isInteger(p.total) || !Number.isInteger(p.planned) || !Array.isArray(p.groups) ||
-    !p.groups.every((g) => typeof g.arch === 'string' && okNum(g.jobs) && okNum(g.steps) && okNum(g.batch) &&
-      Array.isArray(g.xValues) && Array.isArray(g.yValues) && okNum(g.msPerStep ?? 0))) {
-    throw new Error('the planning worker returned a malformed plan');
-  }
-}
-
-const jobCost = (g) => (g.steps * (g.msPerStep ?? 0.1) + (g.summaryMs ?? 1) + 4);  // ms of one worker
-
-function plannedWork(plan) {
-  const models = plan.planned, groups = plan.groups.filter((g) => g.jobs);
-  const steps = [...new Set(groups.map((g) => g.steps))], batches = [...new Set(groups.map((g) => g.batch))];
-  const cells = groups.reduce((s, g) => s + g.cells, 0), runs = Math.max(...groups.map((g) => g.runs), 1);
-  const sampleSteps = groups.reduce((s, g) => s + g.sampleSteps, 0);
-  const limited = plan.planned < plan.total ? ` — the first ${fmtInt(models)} of ${fmtInt(plan.total)} (limit=${S.limit})` : '';
-  return `Planned: ${fmtInt(models)} models${limited} = ${groups.length} architecture${groups.length === 1 ? '' : 's'}, ` +
-    `${fmtInt(cells)} cells × up to ${runs} run${runs === 1 ? '' : 's'}; ${steps.map(fmtInt).join('/')} steps × batch ` +
-    `${batches.join('/')} each = ${fmtBig(sampleSteps)} sample-steps.`;
-}
-
-/** Estimated wall time (ms) of the jobs still to do with `workers` workers. */
-function estimateMs(plan, workers, { factor = 1 } = {}) {
-  let ms = 0, left = 0;
-  for (const g of plan.groups) {
-    const rem = Math.max(0, g.jobs - (S.doneByArch?.get(g.arch) ?? 0));
-    ms += rem * jobCost(g);
-    left += rem;
-  }
-  return left ? (ms * factor) / Math.max(1, Math.min(workers, left)) : 0;
-}
-
 function showPlan() {
   const plan = S.plan;
   const table = $('plan-table');
   clear(table);
   if (!plan) return;
-  $('sweep-plan').textContent = plannedWork(plan);
+  $('sweep-plan').textContent = plannedWork(plan, S.limit);
   table.append(el('tr', {}, ...['architecture', 'models', 'steps', 'batch', 'ms / step (timed here)'].map((h) => el('th', { scope: 'col' }, h))));
   for (const g of plan.groups) {
     const name = S.preset === 'fig3' ? `${g.arch}: ${archLabel(g)}` : S.preset === 'fig4' ? `${g.arch} (n=${g.n}, m=${g.m}, E=${g.experts})` : `${g.arch} router`;
@@ -260,12 +160,12 @@ function showPlan() {
 function showEstimate() {
   if (!S.plan) return;
   const left = S.plan.planned - doneInPlan();
-  const est = estimateMs(S.plan, S.workers);
+  const est = estimateMs(S.plan, S.doneByArch, S.workers);
   $('sweep-estimate').textContent = left <= 0
     ? 'Every planned model is trained and stored in this browser.'
     : `Estimated time for the ${fmtInt(left)} model${left === 1 ? '' : 's'} left with ${S.workers} worker${S.workers === 1 ? '' : 's'}: ` +
-      `about ${fmtDuration(est)}. This is an estimate, from timing a few training steps of each architecture in a worker ` +
-      'on this machine; other work on the computer changes it.';
+      `about ${fmtDuration(est)}. This is an estimate, from timing a few training steps of each architecture in ` +
+      `${S.workers} worker${S.workers === 1 ? '' : 's'} at once on this machine; other work on the computer changes it.`;
 }
 
 // ------------------------------------------------------------------ results
@@ -453,8 +353,10 @@ async function start({ auto = false } = {}) {
     return;
   }
   S.release = release;
+  // A long sweep asks the browser not to evict its stored results under storage pressure.
+  if (todo.length > 1000) navigator.storage?.persist?.().catch(() => {});
   const workers = Math.min(S.workers, todo.length);
-  S.session = { t0: performance.now(), computed: [], predicted: 0, workers, before: doneInPlan() };
+  S.session = { t0: performance.now(), computed: [], predicted: 0, workers, before: doneInPlan(), workerMs: 0, storeMs: 0 };
   S.pool = new SweepPool({
     size: workers, preset: S.preset, fidelity: S.fidelity, watchdogMs: S.watchdog * 1000,
     onResult, onProgress: () => updateProgress(), onEvent,
@@ -465,7 +367,9 @@ async function start({ auto = false } = {}) {
   S.pool.start(todo);
 }
 
-function onResult({ job, line, stored, storeError }) {
+function onResult({ job, line, stored, storeError, ms, storeMs }) {
+  S.session.workerMs += ms;
+  S.session.storeMs += storeMs;
   const v = checkLine(line, jobText(job), S.preset);
   if (!v.ok) { say(`job ${job}: the worker's result was refused (${v.why})`); return; }
   if (!stored) {
@@ -532,13 +436,13 @@ function cancel() {
 
 function remainingMs() {
   const sess = S.session;
-  if (S.status !== 'running' || !sess) return estimateMs(S.plan, S.workers);
+  if (S.status !== 'running' || !sess) return estimateMs(S.plan, S.doneByArch, S.workers);
   const elapsed = performance.now() - sess.t0;
   let factor = 1;
   if (sess.computed.length >= 2 && elapsed > 2000 && sess.predicted > 0) {
     factor = Math.min(10, Math.max(0.1, (elapsed * sess.workers) / sess.predicted));
   }
-  return estimateMs(S.plan, sess.workers, { factor });
+  return estimateMs(S.plan, S.doneByArch, sess.workers, { factor });
 }
 
 function updateProgress() {
@@ -604,7 +508,7 @@ async function select({ autoResume = true } = {}) {
   buildCharts();
   try {
     S.total = S.lab.sweepJobs(S.preset, S.fidelity);
-    const plan = await getPlan(S.preset, S.fidelity, S.limit);
+    const plan = await S.planner.plan(S.preset, S.fidelity, S.limit, S.workers);
     if (sel !== S.selection) return;
     S.plan = plan;
     await loadStored(sel);
@@ -662,9 +566,11 @@ function exposeHooks() {
       get results() { return S.results?.size ?? 0; },
       get computed() { return S.session ? S.session.computed.slice() : []; },
       get loaded() { return S.loaded?.slice() ?? []; },
+      /** This session: wall ms, summed worker ms per job (training + storing) and storing ms. */
+      get timing() { return S.session ? { wallMs: performance.now() - S.session.t0, workerMs: S.session.workerMs, storeMs: S.session.storeMs } : null; },
       get restarts() { return S.restarts; },
       get workers() { return S.pool?.slots.length ?? 0; },
-      get estimateMs() { return S.plan ? estimateMs(S.plan, S.workers) : null; },
+      get estimateMs() { return S.plan ? estimateMs(S.plan, S.doneByArch, S.workers) : null; },
       get messages() { return Array.from(document.querySelectorAll('#messages .msg-text'), (n) => n.textContent); },
       get slots() { return S.pool?.slots.map((x) => ({ job: x.job, step: x.step, steps: x.steps, done: !!x.done })) ?? []; },
       /** Phase panels of Figure 4 in CSS px of its canvas: [{arch, expert, x, y, w, h, cells}]. */
@@ -698,7 +604,8 @@ async function main() {
   let resizeTimer = 0;
   window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawCharts, 150); });
   setInterval(() => { if (S.status === 'running') updateProgress(); }, 1000);
-  startPlanner();
+  S.planner = new Planner({ onWarn: (t) => say(t, 'warn') });
+  S.planner.start();  // loads its engine while the page loads its own
   [S.lab, S.reference.fig3] = await Promise.all([
     loadLab().catch((err) => {
       if (!(err instanceof WebAssembly.CompileError)) throw err;

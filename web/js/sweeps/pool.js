@@ -86,7 +86,7 @@ export class SweepPool {
         const job = slot.job;
         slot.job = null;
         this.tries.delete(job);
-        this.onResult({ job, line: msg.line, stored: msg.stored === true, storeError: String(msg.storeError ?? ''), ms: Number(msg.ms) || 0 });
+        this.onResult({ job, line: msg.line, stored: msg.stored === true, storeError: String(msg.storeError ?? ''), ms: Number(msg.ms) || 0, storeMs: Number(msg.storeMs) || 0 });
         this.next(slot);
         break;
       }

@@ -5,11 +5,13 @@
 // Messages in:
 //   {type: 'plan', preset, fidelity, limit, calibrate}   the job plan, grouped by architecture;
 //       calibrate: time a few steps of each architecture (ms per step) and one summary
+//   {type: 'time', preset, fidelity, groups: [{arch, picks}]}   time these jobs' architectures here
 //   {type: 'run', preset, fidelity, job}                  train the job, store it, report it
 //   {type: 'crash'}                                       throw an uncaught error (tests of the pool)
 // Messages out:
 //   {type: 'ready'}
 //   {type: 'plan', preset, fidelity, plan}                (see makePlan)
+//   {type: 'timed', preset, fidelity, times: {arch: {msPerStep, summaryMs}}}
 //   {type: 'progress', job, step, steps}                  at most every PROGRESS_MS while training
 //   {type: 'result', job, line, stored, storeError, ms}   line = the CLI's result line (format.js)
 //   {type: 'error', message, code, job?}                  code 'load' when the engine cannot load
@@ -60,7 +62,8 @@ function makePlan(preset, fidelity, limit, calibrate) {
     const entry = { arch: g.arch, jobs: g.jobs, steps: g.steps, batch: g.batch, stepSum: g.stepSum, sampleSteps: g.sampleSum,
       n: g.n, m: g.m, experts: g.experts, k: g.k, cells: g.cells.size, runs: g.runs,
       xValues: [...g.xs].sort((a, b) => a - b), yValues: [...g.ys].sort((a, b) => a - b) };
-    if (calibrate && g.jobs) Object.assign(entry, timeArch(preset, fidelity, g.sample));
+    if (g.jobs) entry.picks = [...new Set([g.sample[0], g.sample[Math.floor(g.sample.length / 2)], g.sample[g.sample.length - 1]])];
+    if (calibrate && g.jobs) Object.assign(entry, timeArch(preset, fidelity, entry.picks));
     out.push(entry);
   }
   return { preset, fidelity, total, planned, groups: out, samples: SAMPLES };
@@ -89,15 +92,14 @@ function enumerate(total, planned, groups, jobAt) {
 }
 
 // ms per training step of an architecture: a few steps of its first, middle and last planned
-// job (density changes the cost), and the time of one summary.
+// job (picks; density changes the cost), and the time of one summary.
 let warm = false;
 
-function timeArch(preset, fidelity, jobs) {
-  const picks = [...new Set([jobs[0], jobs[Math.floor(jobs.length / 2)], jobs[jobs.length - 1]])];
+function timeArch(preset, fidelity, picks) {
   let ms = 0, summaryMs = 0;
   if (!warm) {  // once per worker: let the engine's hot code reach its optimised tier before timing
     warm = true;
-    const model = lab.createModel(lab.sweepJob(preset, fidelity, jobs[0]).config);
+    const model = lab.createModel(lab.sweepJob(preset, fidelity, picks[0]).config);
     const t0 = performance.now();
     while (performance.now() - t0 < WARMUP_MS && model.step < model.config.steps) model.train(2);
     model.free();
@@ -162,13 +164,14 @@ async function runJob(preset, fidelity, job) {
     model.free();
   }
   let stored = false, storeError = '';
+  const t1 = performance.now();
   try {
     await putResult(preset, fidelity, job, line);
     stored = true;
   } catch (err) {
     storeError = String(err?.message ?? err);
   }
-  post({ type: 'result', job, line, stored, storeError, ms: performance.now() - t0 });
+  post({ type: 'result', job, line, stored, storeError, ms: performance.now() - t0, storeMs: performance.now() - t1 });
 }
 
 // ------------------------------------------------------------------ messages
@@ -182,6 +185,15 @@ const handlers = {
     if (!valid(m)) throw new Error('plan: unknown preset or fidelity');
     const limit = Number.isInteger(m.limit) && m.limit > 0 ? m.limit : 0;
     post({ type: 'plan', preset: m.preset, fidelity: m.fidelity, plan: makePlan(m.preset, m.fidelity, limit, !!m.calibrate) });
+  },
+  time: (m) => {  // {groups: [{arch, picks}]}: time them here (the page runs one per pool worker at once)
+    if (!valid(m) || !Array.isArray(m.groups)) throw new Error('time: bad message');
+    const times = {};
+    for (const g of m.groups.slice(0, 64)) {
+      const picks = Array.isArray(g?.picks) ? g.picks.filter((j) => Number.isInteger(j) && j >= 0).slice(0, 3) : [];
+      if (typeof g?.arch === 'string' && picks.length) times[g.arch] = timeArch(m.preset, m.fidelity, picks);
+    }
+    post({ type: 'timed', preset: m.preset, fidelity: m.fidelity, times });
   },
   run: (m) => {
     if (!valid(m) || !Number.isInteger(m.job) || m.job < 0) throw new Error('run: bad job message');
