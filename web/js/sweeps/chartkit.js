@@ -1,6 +1,22 @@
 // Small canvas plotting helpers for the sweep charts: a frame with linear or log axes,
 // ticks, grid and labels; lines, markers and a legend. Everything in CSS pixels on a
 // context prepared by setupCanvas (views/colormap.js).
+import { makeTooltip } from '../views/colormap.js';
+
+/** The DOM every sweep chart draws into: a canvas, a note under it and a tooltip. */
+export function chartShell(container) {
+  const wrap = document.createElement('div');
+  wrap.className = 'tm-view sw-chart';
+  const canvas = document.createElement('canvas');
+  canvas.setAttribute('role', 'img');
+  const note = document.createElement('p');
+  note.className = 'tm-view-note';
+  wrap.append(canvas, note);
+  container.append(wrap);
+  const tip = makeTooltip(wrap);
+  tip.el.classList.add('sw-tip');
+  return { wrap, canvas, note, tip };
+}
 
 export const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 export const SMALL = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';

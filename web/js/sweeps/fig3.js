@@ -1,7 +1,7 @@
 // Figure 3 (features per dimension vs 1/(1-S), one line per architecture) and Figure 7
 // (ln of the mean final loss vs 1/(1-S)) from a fig3 sweep, with the paper's values.
-import { setupCanvas, expertColor, css, makeTooltip } from '../views/colormap.js';
-import { frame, line, markers, legend, nearest, niceTicks, MUTED, FONT } from './chartkit.js';
+import { setupCanvas, expertColor, css } from '../views/colormap.js';
+import { chartShell, frame, line, markers, legend, nearest, niceTicks, MUTED, FONT } from './chartkit.js';
 import { meanFpd, meanLoss } from './results.js';
 import { FIG7_LN_LOSS, FIG3_MEAN_LOSS } from './reference.js';
 
@@ -20,16 +20,7 @@ const f3 = (v) => (Number.isFinite(v) ? Number(v.toPrecision(3)).toString() : 'â
 
 // The shared chart: canvas, tooltip, hover and click on the points.
 function chart(container, { kind, onOpen }) {
-  const wrap = document.createElement('div');
-  wrap.className = 'tm-view sw-chart';
-  const canvas = document.createElement('canvas');
-  canvas.setAttribute('role', 'img');
-  const note = document.createElement('p');
-  note.className = 'tm-view-note';
-  wrap.append(canvas, note);
-  container.append(wrap);
-  const tip = makeTooltip(wrap);
-  tip.el.classList.add('sw-tip');
+  const { wrap, canvas, note, tip } = chartShell(container);
   let state = null, map = null, points = [];
 
   function draw(model) {

@@ -4,8 +4,8 @@
 // Colour of a cell (SPEC section 6), from the best run of the cell (lowest final loss):
 // y = norm / max over the panel's cells, x = phase score / max (both clipped to [0, 1]);
 // RGB = (y·x + 1−y, 1−y, y·(1−x) + 1−y): white = ignored, blue = alone, red = superposition.
-import { setupCanvas, expertColor, css, makeTooltip } from '../views/colormap.js';
-import { frame, niceTicks, INK, MUTED, FONT, SMALL, BOLD } from './chartkit.js';
+import { setupCanvas, expertColor, css } from '../views/colormap.js';
+import { chartShell, frame, niceTicks, INK, MUTED, FONT, SMALL, BOLD } from './chartkit.js';
 import { boxStats, meanLoss } from './results.js';
 import { FIG8_MEDIANS } from './reference.js';
 
@@ -64,16 +64,7 @@ const rText = (v) => (Math.round(v * 10) / 10).toFixed(1);
 
 /** Phase-diagram panels. onOpen(job) opens a model in the lab. */
 export function createPhase(container, { onOpen } = {}) {
-  const wrap = document.createElement('div');
-  wrap.className = 'tm-view sw-chart';
-  const canvas = document.createElement('canvas');
-  canvas.setAttribute('role', 'img');
-  const note = document.createElement('p');
-  note.className = 'tm-view-note';
-  wrap.append(canvas, note);
-  container.append(wrap);
-  const tip = makeTooltip(wrap);
-  tip.el.classList.add('sw-tip');
+  const { wrap, canvas, note, tip } = chartShell(container);
   let state = null, panels = [];
 
   function draw(model) {
@@ -288,16 +279,7 @@ export function createPhase(container, { onOpen } = {}) {
 
 /** Figure 8: per architecture, a box plot of the best final loss of each cell, with the paper's medians. */
 export function createFig8(container) {
-  const wrap = document.createElement('div');
-  wrap.className = 'tm-view sw-chart';
-  const canvas = document.createElement('canvas');
-  canvas.setAttribute('role', 'img');
-  const note = document.createElement('p');
-  note.className = 'tm-view-note';
-  wrap.append(canvas, note);
-  container.append(wrap);
-  const tip = makeTooltip(wrap);
-  tip.el.classList.add('sw-tip');
+  const { wrap, canvas, note, tip } = chartShell(container);
   let state = null, boxes = [];
 
   function draw(model) {
