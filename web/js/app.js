@@ -1,7 +1,7 @@
 // The page: state (state.js) <-> controls, the training worker (worker.js), the view
 // panels (views/*.js), sharing (URL, link, embed code, postMessage) and export/load.
 // Nothing from the URL, a file or a message is inserted as HTML (dom.js uses textContent).
-import { el, clear, download, downloadText, copyText } from './dom.js';
+import { el, clear, download, downloadText, copyText, showMessage } from './dom.js';
 import {
   buildTable, parseQuery, parseObject, toQuery, setField, isPresetConfig, cloneState, presetConfig, VIEW_IDS, SPEEDS,
 } from './state.js';
@@ -38,15 +38,7 @@ const app = {
 const MAX_SHOWN = 8;
 
 /** Show a message to the user (textContent only). kind: 'error' | 'warn' | 'info'. */
-function say(text, kind = 'error') {
-  const list = $('messages');
-  const item = el('li', { class: `msg msg-${kind}` },
-    el('span', { class: 'msg-text' }, String(text)),
-    el('button', { type: 'button', class: 'msg-close', 'aria-label': 'Dismiss message', on: { click: () => item.remove() } }, '×'));
-  list.append(item);
-  while (list.children.length > MAX_SHOWN) list.firstElementChild.remove();
-  if (kind === 'error') console.warn(`toymoe: ${text}`);
-}
+const say = (text, kind = 'error') => showMessage(text, kind, { keep: MAX_SHOWN });
 
 function sayAll(messages, kind = 'error') {
   for (const m of messages) say(m, kind);

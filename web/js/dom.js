@@ -59,3 +59,17 @@ export async function copyText(text) {
     return false;
   }
 }
+
+/**
+ * Show a message in the list with id "messages" (textContent only; a dismiss button; at most
+ * `keep` shown). kind: 'error' | 'warn' | 'info'; errors also go to the console with `tag`.
+ */
+export function showMessage(text, kind = 'error', { tag = 'toymoe', keep = 8 } = {}) {
+  const list = document.getElementById('messages');
+  const item = el('li', { class: `msg msg-${kind}` },
+    el('span', { class: 'msg-text' }, String(text)),
+    el('button', { type: 'button', class: 'msg-close', 'aria-label': 'Dismiss message', on: { click: () => item.remove() } }, '×'));
+  list.append(item);
+  while (list.children.length > keep) list.firstElementChild.remove();
+  if (kind === 'error') console.warn(`${tag}: ${text}`);
+}

@@ -4,7 +4,7 @@
 // arrive, export the `toymoe merge` JSON/CSV and every chart as PNG.
 // Nothing read from the URL, IndexedDB or a worker is inserted as HTML; every stored
 // result is validated (format.js checkLine) before it is used.
-import { el, clear, download } from '../dom.js';
+import { el, clear, download, showMessage } from '../dom.js';
 import { loadLab } from '../engine.js';
 import { viewToPNG } from '../views/colormap.js';
 import { checkLine, mergeParts } from './format.js';
@@ -89,15 +89,7 @@ const shown = (v) => {
   return s.length <= 40 ? s : `${s.slice(0, 37)}...`;
 };
 
-function say(text, kind = 'error') {
-  const list = $('messages');
-  const item = el('li', { class: `msg msg-${kind}` },
-    el('span', { class: 'msg-text' }, String(text)),
-    el('button', { type: 'button', class: 'msg-close', 'aria-label': 'Dismiss message', on: { click: () => item.remove() } }, '×'));
-  list.append(item);
-  while (list.children.length > 8) list.firstElementChild.remove();
-  if (kind === 'error') console.warn(`toymoe sweeps: ${text}`);
-}
+const say = (text, kind = 'error') => showMessage(text, kind, { tag: 'toymoe sweeps' });
 
 // ------------------------------------------------------------------ URL
 

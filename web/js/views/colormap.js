@@ -296,6 +296,23 @@ export function viewToPNG(container, { title = '', scale = Math.max(1, globalThi
  * - destroy() stops observing, cancels a pending frame, empties the container and removes
  *   the classes 'tm-view' and `tm-view-${name}`.
  */
+/**
+ * The DOM of a per-expert panel view: a placeholder, a colour bar canvas, a grid of panels
+ * and a tooltip, in a container marked tm-view tm-view-<name>.
+ */
+export function panelShell(container, name, placeholderText) {
+  container.classList.add('tm-view', `tm-view-${name}`);
+  const placeholder = document.createElement('p');
+  placeholder.className = 'tm-placeholder';
+  placeholder.textContent = placeholderText;
+  const barCanvas = document.createElement('canvas');
+  barCanvas.className = 'tm-colorbar';
+  const grid = document.createElement('div');
+  grid.className = 'tm-panels';
+  container.append(placeholder, barCanvas, grid);
+  return { placeholder, barCanvas, grid, tooltip: makeTooltip(container) };
+}
+
 export function viewLifecycle(container, { name, title, draw, resized, update }) {
   let raf = 0;
   const redraw = () => { raf = 0; draw(); };

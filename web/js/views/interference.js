@@ -1,6 +1,6 @@
 // Interference matrices per expert (the paper's "WᵀW"): cell (i, j) = Ŵ_i · W_j,
 // coloured blue (−1) … grey (0) … red (+1), row i from the top, column j from the left.
-import { diverging, drawColorBar, setupCanvas, niceStep, themeOf, makeTooltip, viewLifecycle, gridLayout } from './colormap.js';
+import { diverging, drawColorBar, setupCanvas, niceStep, themeOf, panelShell, viewLifecycle, gridLayout } from './colormap.js';
 
 export const id = 'interference';
 export const title = 'Interference (WᵀW)';
@@ -15,16 +15,7 @@ for (let i = 0; i < 511; i++) LUT.set(diverging(i / 255 - 1), 3 * i);
 const fmt = (v) => (Number.isFinite(v) ? (v < 0 ? `−${(-v).toFixed(3)}` : v.toFixed(3)) : String(v));
 
 export function create(container, options = {}) {
-  container.classList.add('tm-view', 'tm-view-interference');
-  const placeholder = document.createElement('p');
-  placeholder.className = 'tm-placeholder';
-  placeholder.textContent = options.placeholder ?? 'Train to see which features interfere.';
-  const barCanvas = document.createElement('canvas');
-  barCanvas.className = 'tm-colorbar';
-  const grid = document.createElement('div');
-  grid.className = 'tm-panels';
-  container.append(placeholder, barCanvas, grid);
-  const tooltip = makeTooltip(container);
+  const { placeholder, barCanvas, grid, tooltip } = panelShell(container, 'interference', options.placeholder ?? 'Train to see which features interfere.');
 
   let panels = [];          // {canvas, e, off (n x n canvas), geom}
   let snap = null, drawnMetrics, width = 0;

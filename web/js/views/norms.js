@@ -1,6 +1,6 @@
 // Feature norms per expert (the paper's Figures 1, 2 and 6): one bar per feature,
 // height ‖W_i‖, colour viridis(polysemanticity clipped to [0, 1]).
-import { viridis, viridisCss, drawColorBar, setupCanvas, niceStep, themeOf, makeTooltip, viewLifecycle, gridLayout } from './colormap.js';
+import { viridis, viridisCss, drawColorBar, setupCanvas, niceStep, themeOf, panelShell, viewLifecycle, gridLayout } from './colormap.js';
 
 export const id = 'norms';
 export const title = 'Feature norms';
@@ -12,16 +12,7 @@ export const explain = 'Each bar is one input feature. Its height is how strongl
 const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
 export function create(container, options = {}) {
-  container.classList.add('tm-view', 'tm-view-norms');
-  const placeholder = document.createElement('p');
-  placeholder.className = 'tm-placeholder';
-  placeholder.textContent = options.placeholder ?? 'Train to see the feature norms.';
-  const barCanvas = document.createElement('canvas');
-  barCanvas.className = 'tm-colorbar';
-  const grid = document.createElement('div');
-  grid.className = 'tm-panels';
-  container.append(placeholder, barCanvas, grid);
-  const tooltip = makeTooltip(container);
+  const { placeholder, barCanvas, grid, tooltip } = panelShell(container, 'norms', options.placeholder ?? 'Train to see the feature norms.');
 
   let panels = [];          // {el, canvas, geom}
   let snap = null, drawnMetrics, width = 0;
