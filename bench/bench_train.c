@@ -7,8 +7,8 @@
 //   bench_train [--quick] [--smoke] [--scaling] [--only ID[,ID...]] [--reps N] [--target-ms MS] [--models N]
 //   bench_train --list [--scaling]      -> the workload definitions (bench/chromium.mjs reads them)
 //
-// One JSON line per workload on stdout. Timing: every model trains 3 warm-up steps (multi-model
-// workloads: and on, one step of all at a time, until the warm-up has lasted 300 ms); a
+// One JSON line per workload on stdout. Timing: every model trains 3 warm-up steps and on, one
+// step of all at a time, until the warm-up has lasted 300 ms; a
 // single-model workload then doubles a timed run until it lasts a quarter of --target-ms
 // and trains the steps that fill --target-ms in one tm_train call per repeat; a
 // multi-model workload (phase, phase-single, fig4-*) times one step of every model per repeat.
@@ -81,7 +81,7 @@ static const workload workloads[] = {
 };
 
 #define P_DENSITY 0.1
-#define MULTI_WARMUP_MS 300.0
+#define WARMUP_MS 300.0
 
 static void config_json(const workload *w, int seed, char *buf, size_t size) {
     snprintf(buf, size,
@@ -181,12 +181,12 @@ int main(int argc, char **argv) {
         // Multi-model workloads: tm_train_many on groups of 4 (one model per SIMD lane), one
         // step per call as a sweep's progress chunks would never be shorter; "-single": tm_train each.
         int group = models > 1 && !strstr(w->id, "-single") ? 4 : 1;
-        // Multi-model workloads warm up for at least MULTI_WARMUP_MS (not with --smoke): V8 moves
-        // tm_train_many to its optimised tier only after a few hundred ms of calls, and the warm-up
+        // Every workload warms up for at least WARMUP_MS (not with --smoke): V8 moves the training
+        // loop to its optimised tier only after a few hundred ms of calls, and the warm-up
         // steps of 100 models (--quick) are over sooner (the timed repeats would catch it midway).
         double warm0 = now_ms();
         if (train_all(w, ms, models, group, warmup)) return 1;
-        while (models > 1 && target_ms > 0 && now_ms() - warm0 < MULTI_WARMUP_MS)
+        while (target_ms > 0 && now_ms() - warm0 < WARMUP_MS)
             if (train_all(w, ms, models, group, 1)) return 1;
         // Size the repeats: single-model workloads double a timed run until it lasts a quarter of
         // target_ms (one preempted step cannot skew it); multi-model ones time one step of all.

@@ -92,7 +92,7 @@ export function report(dir) {
     '(Debian libsimde-dev) with gcc -O3 -msse4.1; neither wasm nor native uses -ffast-math. wasm: Emscripten -O3, -msimd128 or ' +
     '-DTM_NO_SIMD; Node runs the Emscripten builds of bench/bench_train.c, Chromium runs web/build/toymoe.wasm through web/js/engine.js ' +
     'in one module Web Worker (bench/worker-bench.html).');
-  out.push(`- **Timing**: wall time, median of ${meta.reps} repeats of ~${meta.target_ms} ms (${meta.warmup} warm-up steps first); phase, phase-single and ` +
+  out.push(`- **Timing**: wall time, median of ${meta.reps} repeats of ~${meta.target_ms} ms (${meta.warmup} warm-up steps, then on until 300 ms of warm-up); phase, phase-single and ` +
     `fig4-* = one step of each of their 2262 models${meta.mode === 'full' ? '' : ` (${meta.phase_models} of them timed, scaled up)`}, 4 models per ` +
     `tm_train_many / lab.trainMany call (one per SIMD lane; phase-single: one tm_train call per model). ${meta.rounds} round(s): every build ran ` +
     `${meta.rounds > 1 ? `${meta.rounds} times, in turn, and each workload shows its best round's median` : 'once'}. Ratios below are between columns of this one run.`);

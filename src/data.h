@@ -9,11 +9,18 @@ typedef struct {
     float *x;          // (batch, n) dense values, 0 where absent
     int32_t *nz;       // (batch, n) indices of present features, first nz_count[b] valid
     int32_t *nz_count; // (batch,)
+    // The sampler's scratch: draws (draw_cap,) of the data stream generated ahead, and
+    // hits (draw_cap/64 + 1,) one bit per draw, set where it passes the presence test.
+    uint32_t *draws;
+    uint64_t *hits;
+    int32_t draw_cap;
 } tm_batch;
 
 int tm_batch_init(tm_batch *b, int32_t batch, int32_t n);  // TM_OK or TM_ERR_MEMORY
+uint64_t tm_batch_bytes(int32_t batch, int32_t n);         // what tm_batch_init allocates
 void tm_batch_free(tm_batch *b);
-// Each feature present with probability p, value U[0,1).
+// Each feature present with probability p, value U[0,1): per feature one draw of rng for
+// presence and, if present, the next for the value (the same stream as a plain loop).
 void tm_batch_sample(tm_batch *b, float p, tm_rng *rng);
 // tm_rng_uniform(r) < p in integers: (tm_rng_u32(r) >> 8) < tm_presence_threshold(p).
 uint32_t tm_presence_threshold(float p);

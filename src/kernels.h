@@ -72,14 +72,301 @@ static inline float tm_dot_axpy(int32_t n, const float *restrict d, const float 
     return ((l0 + l1) + (l2 + l3)) + tail;
 }
 
-// ReLU and its gate: pre (n,) -> y = max(pre,0); d = pre > 0 ? a*g : 0 (d may be NULL)
-static inline void tm_relu(int32_t n, const float *restrict pre, float *restrict y) {
+// Two axpys with one scale in one pass: y1 += a*x1, y2 += a*x2 (each tm_axpy's bits). (n,)
+static inline void tm_axpy2(int32_t n, float a, const float *restrict x1, float *restrict y1, const float *restrict x2,
+                            float *restrict y2) {
     int32_t i = 0;
 #if TM_SIMD
-    v128_t zero = wasm_f32x4_splat(0.0f);
-    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_pmax(wasm_v128_load(pre + i), zero));
+    v128_t va = wasm_f32x4_splat(a);
+    for (; i + 4 <= n; i += 4) {
+        wasm_v128_store(y1 + i, wasm_f32x4_add(wasm_v128_load(y1 + i), wasm_f32x4_mul(va, wasm_v128_load(x1 + i))));
+        wasm_v128_store(y2 + i, wasm_f32x4_add(wasm_v128_load(y2 + i), wasm_f32x4_mul(va, wasm_v128_load(x2 + i))));
+    }
 #endif
-    for (; i < n; i++) y[i] = pre[i] > 0.0f ? pre[i] : 0.0f;
+    for (; i < n; i++) {
+        y1[i] += a * x1[i];
+        y2[i] += a * x2[i];
+    }
+}
+
+// The encoder over the present features: x (n,) sparse at nz (count,), W (n,m) -> h (m,)
+// += sum_t x_nz[t] W[nz[t],:], in t order; narrow m (the MoE experts) without a call per row.
+static inline void tm_encode(int32_t m, int32_t count, const int32_t *restrict nz, const float *restrict x,
+                             const float *restrict W, float *restrict h) {
+    if (m == 1) {
+        float a = h[0];
+        for (int32_t t = 0; t < count; t++) a += x[nz[t]] * W[nz[t]];
+        h[0] = a;
+    } else if (m == 2) {
+        float a0 = h[0], a1 = h[1];
+        for (int32_t t = 0; t < count; t++) {
+            float xt = x[nz[t]];
+            const float *w = W + (size_t)nz[t] * 2;
+            a0 += xt * w[0];
+            a1 += xt * w[1];
+        }
+        h[0] = a0; h[1] = a1;
+    } else {
+        for (int32_t t = 0; t < count; t++) tm_axpy(m, x[nz[t]], W + (size_t)nz[t] * m, h);
+    }
+}
+
+// Its weight gradient on the present rows: dh (m,) -> gW[nz[t],:] += x_nz[t] dh
+static inline void tm_encode_grad(int32_t m, int32_t count, const int32_t *restrict nz, const float *restrict x,
+                                  const float *restrict dh, float *restrict gW) {
+    if (m == 1) {
+        for (int32_t t = 0; t < count; t++) gW[nz[t]] += x[nz[t]] * dh[0];
+    } else if (m == 2) {
+        for (int32_t t = 0; t < count; t++) {
+            float xt = x[nz[t]], *g = gW + (size_t)nz[t] * 2;
+            g[0] += xt * dh[0];
+            g[1] += xt * dh[1];
+        }
+    } else {
+        for (int32_t t = 0; t < count; t++) tm_axpy(m, x[nz[t]], dh, gW + (size_t)nz[t] * m);
+    }
+}
+
+// A routed expert's backward pass for m = 1 or 2: the bits of tm_relu_grad, tm_axpy(gb),
+// m tm_dot_axpy and tm_dot in one pass over n instead of 3 + m.
+// pre (n,), dout (n,), y (n,) = relu(pre), w = the expert's weight, WT (m,n) its decoder,
+// h (m,) its hidden units -> gb (n,) += d, gWT (m,n) += h d^T, dh (m,) = WT d; returns
+// dout.y; d = pre > 0 ? w dout : 0.
+static inline __attribute__((always_inline)) float tm_narrow_expert_grad(
+    int32_t n, const int32_t m, const float *restrict pre, const float *restrict dout, const float *restrict y, float w,
+    const float *restrict WT, const float *restrict h, float *restrict gb, float *restrict gWT, float *restrict dh) {
+    const float *WT1 = WT + (m == 2 ? n : 0);
+    float *gWT1 = gWT + (m == 2 ? n : 0);
+    const float h0 = h[0], h1 = m == 2 ? h[1] : 0.0f;
+    int32_t i = 0;
+    float tail0 = 0.0f, tail1 = 0.0f, tail_g = 0.0f;
+#if TM_SIMD
+    v128_t zero = wasm_f32x4_splat(0.0f), vw = wasm_f32x4_splat(w), vh0 = wasm_f32x4_splat(h0), vh1 = wasm_f32x4_splat(h1);
+    v128_t acc0 = zero, acc1 = zero, acc_g = zero;
+    for (; i + 4 <= n; i += 4) {
+        v128_t g = wasm_v128_load(dout + i);
+        v128_t d = wasm_v128_and(wasm_f32x4_gt(wasm_v128_load(pre + i), zero), wasm_f32x4_mul(vw, g));
+        wasm_v128_store(gb + i, wasm_f32x4_add(wasm_v128_load(gb + i), d));
+        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(d, wasm_v128_load(WT + i)));
+        wasm_v128_store(gWT + i, wasm_f32x4_add(wasm_v128_load(gWT + i), wasm_f32x4_mul(vh0, d)));
+        if (m == 2) {
+            acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(d, wasm_v128_load(WT1 + i)));
+            wasm_v128_store(gWT1 + i, wasm_f32x4_add(wasm_v128_load(gWT1 + i), wasm_f32x4_mul(vh1, d)));
+        }
+        acc_g = wasm_f32x4_add(acc_g, wasm_f32x4_mul(g, wasm_v128_load(y + i)));
+    }
+    float a0[4], a1[4], ag[4];
+    wasm_v128_store(a0, acc0); wasm_v128_store(a1, acc1); wasm_v128_store(ag, acc_g);
+#else
+    float a0[4] = {0.0f, 0.0f, 0.0f, 0.0f}, a1[4] = {0.0f, 0.0f, 0.0f, 0.0f}, ag[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (; i + 4 <= n; i += 4)
+        for (int32_t j = 0; j < 4; j++) {
+            float g = dout[i + j], d = pre[i + j] > 0.0f ? w * g : 0.0f;
+            gb[i + j] += d;
+            a0[j] += d * WT[i + j];
+            gWT[i + j] += h0 * d;
+            if (m == 2) {
+                a1[j] += d * WT1[i + j];
+                gWT1[i + j] += h1 * d;
+            }
+            ag[j] += g * y[i + j];
+        }
+#endif
+    for (; i < n; i++) {
+        float g = dout[i], d = pre[i] > 0.0f ? w * g : 0.0f;
+        gb[i] += d;
+        tail0 += d * WT[i];
+        gWT[i] += h0 * d;
+        if (m == 2) {
+            tail1 += d * WT1[i];
+            gWT1[i] += h1 * d;
+        }
+        tail_g += g * y[i];
+    }
+    dh[0] = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + tail0;
+    if (m == 2) dh[1] = ((a1[0] + a1[1]) + (a1[2] + a1[3])) + tail1;
+    return ((ag[0] + ag[1]) + (ag[2] + ag[3])) + tail_g;
+}
+
+// The largest of scores (E,), E >= 1, without NaN: as a vector reduction, so it may differ
+// from a scalar running max only in the sign of a zero maximum (the softmax's s - max
+// gives the same bits for either).
+static inline float tm_max(int32_t E, const float *restrict scores) {
+    int32_t e = 0;
+    float top = scores[0];
+#if TM_SIMD
+    if (E >= 4) {
+        v128_t v = wasm_v128_load(scores);
+        for (e = 4; e + 4 <= E; e += 4) v = wasm_f32x4_pmax(v, wasm_v128_load(scores + e));
+        float lanes[4];
+        wasm_v128_store(lanes, v);
+        top = lanes[0];
+        for (int l = 1; l < 4; l++) top = lanes[l] > top ? lanes[l] : top;
+    }
+#endif
+    for (; e < E; e++) top = scores[e] > top ? scores[e] : top;
+    return top;
+}
+
+// Rank of scores[e] in the order (score down, index up): how many f beat e, where f beats e
+// if scores[f] > scores[e], or they are equal and f < e. scores (E,) without NaN.
+static inline int32_t tm_rank(int32_t E, const float *restrict scores, int32_t e) {
+    float se = scores[e];
+    int32_t f = 0, rank = 0;
+#if TM_SIMD
+    v128_t vs = wasm_f32x4_splat(se), ve = wasm_i32x4_splat(e), index = wasm_i32x4_make(0, 1, 2, 3);
+    v128_t count = wasm_i32x4_splat(0);
+    for (; f + 4 <= E; f += 4) {
+        v128_t sf = wasm_v128_load(scores + f);
+        v128_t beats = wasm_v128_or(wasm_f32x4_gt(sf, vs), wasm_v128_and(wasm_f32x4_eq(sf, vs), wasm_i32x4_lt(index, ve)));
+        count = wasm_i32x4_sub(count, beats);  // a set lane is -1
+        index = wasm_i32x4_add(index, wasm_i32x4_splat(4));
+    }
+    rank = wasm_i32x4_extract_lane(count, 0) + wasm_i32x4_extract_lane(count, 1) + wasm_i32x4_extract_lane(count, 2) +
+           wasm_i32x4_extract_lane(count, 3);
+#endif
+    for (; f < E; f++) rank += (scores[f] > se) | ((scores[f] == se) & (f < e));
+    return rank;
+}
+
+// The data sampler's presence tests: draws (count,), count a multiple of 64 -> bits (count/64,)
+// bit j set where (draws[j] >> 8) < threshold (threshold <= 2^24: signed compares suffice).
+static inline void tm_below_bits(int32_t count, const uint32_t *restrict draws, uint32_t threshold,
+                                 uint64_t *restrict bits) {
+    for (int32_t w = 0; w < count / 64; w++) {
+        const uint32_t *d = draws + (size_t)w * 64;
+        uint64_t word = 0;
+#if TM_SIMD
+        v128_t vt = wasm_i32x4_splat((int32_t)threshold);
+        for (int32_t g = 0; g < 16; g++)
+            word |= (uint64_t)wasm_i32x4_bitmask(wasm_i32x4_lt(wasm_u32x4_shr(wasm_v128_load(d + 4 * g), 8), vt)) << (4 * g);
+#else
+        for (int32_t j = 0; j < 64; j++) word |= (uint64_t)((d[j] >> 8) < threshold) << j;
+#endif
+        bits[w] = word;
+    }
+}
+
+// The decoder, 16 outputs at a time held in registers: WT (m,n), h (m,), b (n,) -> pre (n,)
+// = b + sum_j h_j WT_j, added in j order (the bits of m axpy passes, without m round trips
+// of pre through memory); y (n,) = max(pre, 0) too unless y is NULL.
+static inline void tm_decode(int32_t n, int32_t m, const float *restrict WT, const float *restrict h,
+                             const float *restrict b, float *restrict pre, float *restrict y) {
+    int32_t i = 0;
+#if TM_SIMD
+    for (; i + 16 <= n; i += 16) {
+        v128_t a0 = wasm_v128_load(b + i), a1 = wasm_v128_load(b + i + 4);
+        v128_t a2 = wasm_v128_load(b + i + 8), a3 = wasm_v128_load(b + i + 12);
+        for (int32_t j = 0; j < m; j++) {
+            const float *w = WT + (size_t)j * n + i;
+            v128_t hj = wasm_f32x4_splat(h[j]);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(hj, wasm_v128_load(w)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(hj, wasm_v128_load(w + 4)));
+            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(hj, wasm_v128_load(w + 8)));
+            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(hj, wasm_v128_load(w + 12)));
+        }
+        wasm_v128_store(pre + i, a0); wasm_v128_store(pre + i + 4, a1);
+        wasm_v128_store(pre + i + 8, a2); wasm_v128_store(pre + i + 12, a3);
+        if (y) {
+            v128_t zero = wasm_f32x4_splat(0.0f);
+            wasm_v128_store(y + i, wasm_f32x4_pmax(a0, zero)); wasm_v128_store(y + i + 4, wasm_f32x4_pmax(a1, zero));
+            wasm_v128_store(y + i + 8, wasm_f32x4_pmax(a2, zero)); wasm_v128_store(y + i + 12, wasm_f32x4_pmax(a3, zero));
+        }
+    }
+    for (; i + 4 <= n; i += 4) {
+        v128_t a0 = wasm_v128_load(b + i);
+        for (int32_t j = 0; j < m; j++)
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(h[j]), wasm_v128_load(WT + (size_t)j * n + i)));
+        wasm_v128_store(pre + i, a0);
+        if (y) wasm_v128_store(y + i, wasm_f32x4_pmax(a0, wasm_f32x4_splat(0.0f)));
+    }
+    for (; i < n; i++) {
+        float a = b[i];
+        for (int32_t j = 0; j < m; j++) a += h[j] * WT[(size_t)j * n + i];
+        pre[i] = a;
+        if (y) y[i] = a > 0.0f ? a : 0.0f;
+    }
+#else
+    // the same sums as row passes along n, which compilers vectorise
+    memcpy(pre, b, (size_t)n * sizeof *pre);
+    for (int32_t j = 0; j < m; j++)
+        for (i = 0; i < n; i++) pre[i] += h[j] * WT[(size_t)j * n + i];
+    if (y)
+        for (i = 0; i < n; i++) y[i] = pre[i] > 0.0f ? pre[i] : 0.0f;
+#endif
+}
+
+// k > 1: out = sum_c w_c y_c (as y_0 w_0 then + w_c y_c in c order) and the squared error on
+// it in one pass. y (k,n), w (k,), x (n,), imp (n,) -> g (n,) = scale2 imp (out - x); returns
+// sum imp (out - x)^2.
+static inline float tm_mix_sq_error(int32_t n, int32_t k, const float *restrict y, const float *restrict w,
+                                    const float *restrict x, const float *restrict imp, float scale2, float *restrict g) {
+    int32_t i = 0;
+    float tail = 0.0f;
+#if TM_SIMD
+    v128_t acc = wasm_f32x4_splat(0.0f), vs = wasm_f32x4_splat(scale2), w0 = wasm_f32x4_splat(w[0]);
+    for (; i + 4 <= n; i += 4) {
+        v128_t o = wasm_f32x4_mul(wasm_v128_load(y + i), w0);
+        for (int32_t c = 1; c < k; c++)
+            o = wasm_f32x4_add(o, wasm_f32x4_mul(wasm_f32x4_splat(w[c]), wasm_v128_load(y + (size_t)c * n + i)));
+        v128_t r = wasm_f32x4_sub(o, wasm_v128_load(x + i));
+        v128_t ir = wasm_f32x4_mul(wasm_v128_load(imp + i), r);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(ir, r));
+        wasm_v128_store(g + i, wasm_f32x4_mul(vs, ir));
+    }
+    float l0 = wasm_f32x4_extract_lane(acc, 0), l1 = wasm_f32x4_extract_lane(acc, 1);
+    float l2 = wasm_f32x4_extract_lane(acc, 2), l3 = wasm_f32x4_extract_lane(acc, 3);
+    for (; i < n; i++) {
+        float o = y[i] * w[0];
+        for (int32_t c = 1; c < k; c++) o += w[c] * y[(size_t)c * n + i];
+        float r = o - x[i], ir = imp[i] * r;
+        tail += ir * r;
+        g[i] = scale2 * ir;
+    }
+#else
+    // the mix as row passes along n into g (which compilers vectorise), then the loss
+    for (i = 0; i < n; i++) g[i] = y[i] * w[0];
+    for (int32_t c = 1; c < k; c++)
+        for (i = 0; i < n; i++) g[i] += w[c] * y[(size_t)c * n + i];
+    float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (i = 0; i + 4 <= n; i += 4)
+        for (int32_t j = 0; j < 4; j++) {
+            float r = g[i + j] - x[i + j], ir = imp[i + j] * r;
+            l[j] += ir * r;
+            g[i + j] = scale2 * ir;
+        }
+    for (; i < n; i++) {
+        float r = g[i] - x[i], ir = imp[i] * r;
+        tail += ir * r;
+        g[i] = scale2 * ir;
+    }
+    float l0 = l[0], l1 = l[1], l2 = l[2], l3 = l[3];
+#endif
+    return ((l0 + l1) + (l2 + l3)) + tail;
+}
+
+// d (n,) -> idx (count,) the indices of the non-zero entries, ascending; returns count.
+// idx needs room for n + 3 (the SIMD path stores 4 at a time).
+static inline int32_t tm_nonzero_index(int32_t n, const float *restrict d, int32_t *restrict idx) {
+    int32_t i = 0, count = 0;
+#if TM_SIMD
+    // For each 4-bit mask: the set lanes' positions, packed to the front.
+    static const int32_t pack[16][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {2, 0, 0, 0}, {0, 2, 0, 0},
+                                        {1, 2, 0, 0}, {0, 1, 2, 0}, {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0},
+                                        {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3}};
+    static const int8_t bits[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+    v128_t zero = wasm_f32x4_splat(0.0f);
+    for (; i + 4 <= n; i += 4) {
+        int mask = (int)wasm_i32x4_bitmask(wasm_f32x4_ne(wasm_v128_load(d + i), zero));
+        wasm_v128_store(idx + count, wasm_i32x4_add(wasm_v128_load(pack[mask]), wasm_i32x4_splat(i)));
+        count += bits[mask];
+    }
+#endif
+    for (; i < n; i++) {
+        idx[count] = i;
+        count += d[i] != 0.0f;
+    }
+    return count;
 }
 
 // pre (n,), g (n,) -> d = pre > 0 ? a*g : 0
@@ -95,42 +382,9 @@ static inline void tm_relu_grad(int32_t n, const float *restrict pre, const floa
     for (; i < n; i++) d[i] = pre[i] > 0.0f ? a * g[i] : 0.0f;
 }
 
-// x (n,) target, y (n,) output, imp (n,) -> g = scale*2*imp*(y-x); returns sum imp*(y-x)^2
-static inline float tm_sq_error(int32_t n, const float *restrict x, const float *restrict y, const float *restrict imp,
-                                float scale2, float *restrict g) {
-    int32_t i = 0;
-    float tail = 0.0f;
-#if TM_SIMD
-    v128_t acc = wasm_f32x4_splat(0.0f), vs = wasm_f32x4_splat(scale2);
-    for (; i + 4 <= n; i += 4) {
-        v128_t r = wasm_f32x4_sub(wasm_v128_load(y + i), wasm_v128_load(x + i));
-        v128_t ir = wasm_f32x4_mul(wasm_v128_load(imp + i), r);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(ir, r));
-        wasm_v128_store(g + i, wasm_f32x4_mul(vs, ir));
-    }
-    float l0 = wasm_f32x4_extract_lane(acc, 0), l1 = wasm_f32x4_extract_lane(acc, 1);
-    float l2 = wasm_f32x4_extract_lane(acc, 2), l3 = wasm_f32x4_extract_lane(acc, 3);
-#else
-    float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (; i + 4 <= n; i += 4)
-        for (int32_t j = 0; j < 4; j++) {
-            float r = y[i + j] - x[i + j], ir = imp[i + j] * r;
-            l[j] += ir * r;
-            g[i + j] = scale2 * ir;
-        }
-    float l0 = l[0], l1 = l[1], l2 = l[2], l3 = l[3];
-#endif
-    for (; i < n; i++) {
-        float r = y[i] - x[i], ir = imp[i] * r;
-        tail += ir * r;
-        g[i] = scale2 * ir;
-    }
-    return ((l0 + l1) + (l2 + l3)) + tail;
-}
-
 // k = 1: ReLU, squared error and the gradient through the ReLU in one pass, the same
-// float operations as tm_relu, tm_sq_error and tm_relu_grad in turn (so the same bits),
-// without storing y or dL/dy. pre (n,), x (n,), imp (n,) ->
+// float operations as three passes (y = max(pre,0); r = y-x, loss and dL/dy; tm_relu_grad)
+// in turn, so the same bits, without storing y or dL/dy. pre (n,), x (n,), imp (n,) ->
 // d = pre > 0 ? a*scale2*imp*(y-x) : 0 (n,); returns sum imp*(y-x)^2, y = relu(pre)
 static inline float tm_relu_sq_error_grad(int32_t n, const float *restrict pre, const float *restrict x,
                                           const float *restrict imp, float scale2, float a, float *restrict d) {
@@ -315,5 +569,19 @@ static inline int32_t i4_lane(tm_f4 a, int l) { return a.i[l]; }
 #endif
 // max(pre, 0) as model.c's scalar tail computes it (pre > 0 ? pre : 0)
 static inline tm_f4 f4_relu(tm_f4 pre) { return f4_select(f4_gt(pre, f4_splat(0.0f)), pre, f4_splat(0.0f)); }
+
+// The router's softmax: scores (E,), top = max score -> gates (E,) = exp(s - top) / sum, the
+// exps 4 at a time (f4_exp has tm_expf's bits), the sum in expert order as a scalar loop.
+static inline void tm_softmax(int32_t E, const float *restrict scores, float top, float *restrict gates) {
+    int32_t e = 0;
+    float total = 0.0f;
+#if TM_SIMD
+    for (; e + 4 <= E; e += 4)
+        wasm_v128_store(gates + e, f4_exp(wasm_f32x4_sub(wasm_v128_load(scores + e), wasm_f32x4_splat(top))));
+#endif
+    for (; e < E; e++) gates[e] = tm_expf(scores[e] - top);
+    for (e = 0; e < E; e++) total += gates[e];
+    for (e = 0; e < E; e++) gates[e] /= total;
+}
 
 #endif

@@ -45,17 +45,16 @@ int32_t tm_lanes_group(tm_model *const *models, int32_t count) {
     return g;
 }
 
-// PCG32's output (rng.c) of a state, top 24 bits: the integer behind tm_rng_uniform.
+// PCG32's output (tm_pcg_output) of a state, top 24 bits: the integer behind tm_rng_uniform.
 static inline uint32_t pcg_top24(uint64_t old) {
-    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u), rot = (uint32_t)(old >> 59u);
-    return ((xorshifted >> rot) | (xorshifted << ((-rot) & 31))) >> 8;
+    return tm_pcg_output(old) >> 8;
 }
 
 // The lanes' batches, branch-free but drawing exactly as tm_batch_sample: a uniform
 // for presence, and a second for the value only when present. The 4 generators step
 // side by side so their multiply chains overlap. x: (count,) vectors, lane l = model l.
 static void sample_lanes(tm_rng *rng, const uint32_t *threshold, int32_t count, tm_f4 *x) {
-    const uint64_t a = 6364136223846793005ULL, a2 = a * a;
+    const uint64_t a = TM_PCG_MULT, a2 = a * a;
     uint64_t state[TM_LANES], inc[TM_LANES], inc2[TM_LANES];
     for (int l = 0; l < TM_LANES; l++) { state[l] = rng[l].state; inc[l] = rng[l].inc; inc2[l] = inc[l] * a + inc[l]; }
     for (int32_t t = 0; t < count; t++) {

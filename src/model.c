@@ -7,26 +7,38 @@
 #include <string.h>
 
 #define HISTORY_CAP 65536
+// The decoder's backward pass either runs dense along n or visits only the outputs with a
+// non-zero gradient (ReLU on) along m; both give the same bits. Sparse pays when the share
+// of active outputs is below about min(0.65, (m-4)/(m+4)) (measured, n = 100 and 400: m = 8
+// and 10 lose at 0.49, m = 20 breaks even near 0.68, m = 80 gains 18% at 0.55). Each batch
+// picks by the share seen in the last one, counted on its first ACTIVE_PROBE samples.
+#define TM_SPARSE_MIN_M 8
+#define TM_SPARSE_MAX_SHARE 0.65f
+#define ACTIVE_PROBE 16
 
 uint64_t tm_model_memory_bytes(const tm_config *c) {
     // 64-bit: size_t is 32 bits in wasm and hostile sizes must not wrap.
     uint64_t n = (uint64_t)c->n, m = (uint64_t)c->m, E = (uint64_t)c->experts, k = (uint64_t)c->k, B = (uint64_t)c->batch;
     uint64_t floats = 4 * (E * n * m + 2 * E * n)    // params, grad, adam m, adam v
-                    + 2 * E * m * n        // WT, gWT
+                    + 2 * E * m * n        // WT, gWdec
+                    + 2 * (E + 3) * n      // routerT, grouterT (rows padded to 4)
                     + n                    // importance
-                    + 2 * B * n + B        // batch values and sparse index
-                    + 2 * k * n + 2 * k * m + 3 * n + 3 * E + k + B * E + B * k  // scratch
+                    + (tm_batch_bytes((int32_t)B, (int32_t)n) + 3) / 4  // the batch and its sampler
+                    + 2 * k * n + 2 * k * m + 2 * n + 3 * (E + 3) + 5 * m + k + B * E + B * k + n + 3  // scratch
                     + HISTORY_CAP
-                    + E * n * n + 8 * E * n + 4 * E + n + 4;  // the metrics a caller will ask for
+                    + E * n * n + 6 * E * n + 5 * E + n + 4  // the metrics a caller will ask for
+                    + 2 * E * n + 3 * E + 4 * n;             // and their workspace (doubles: 2 floats)
     return floats * sizeof(float);
 }
 
 void tm_model_sync_transpose(tm_model *m) {
-    // W (E,n,m) -> WT (E,m,n)
+    // W (E,n,m) -> WT (E,m,n); router (E,n) -> routerT (n,Epad), its padding left at 0
     for (int32_t e = 0; e < m->E; e++)
-        for (int32_t i = 0; i < m->n; i++)
+        for (int32_t i = 0; i < m->n; i++) {
             for (int32_t j = 0; j < m->m; j++)
                 m->WT[((size_t)e * m->m + j) * m->n + i] = m->W[((size_t)e * m->n + i) * m->m + j];
+            m->routerT[(size_t)i * m->Epad + e] = m->router[(size_t)e * m->n + i];
+        }
 }
 
 void tm_model_init_params(tm_model *m, uint32_t seed) {
@@ -77,16 +89,18 @@ tm_model *tm_model_new(const tm_config *c) {
     size_t P = E * n * (size_t)c->m + 2 * E * n;  // fits: validated against the memory cap
     m->nparams = (int32_t)P;
     m->params = calloc(4 * P, sizeof(float));
-    m->WT = calloc(2 * E * c->m * n, sizeof(float));
+    m->WT = calloc(2 * E * c->m * n + 2 * ((E + 3) & ~(size_t)3) * n, sizeof(float));
     m->importance = calloc(n, sizeof(float));
-    m->pre = calloc(2 * k * n + 2 * k * c->m + 3 * n + 3 * E, sizeof(float));
+    size_t Epad = (E + 3) & ~(size_t)3;
+    m->pre = calloc(2 * k * n + 2 * k * c->m + 2 * n + 3 * Epad + 5 * (size_t)c->m, sizeof(float));
     m->chosen = calloc(k, sizeof(int32_t));
+    m->active = calloc(n + 3, sizeof(int32_t));
     m->batch_gates = calloc(B * E, sizeof(float));
     m->batch_choice = calloc(B * k, sizeof(int32_t));
     m->history = calloc(HISTORY_CAP, sizeof(float));
     int batch_rc = tm_batch_init(&m->batch, c->batch, c->n);
-    if (!m->params || !m->WT || !m->importance || !m->pre || !m->chosen || !m->batch_gates || !m->batch_choice ||
-        !m->history || batch_rc) {
+    if (!m->params || !m->WT || !m->importance || !m->pre || !m->chosen || !m->active || !m->batch_gates ||
+        !m->batch_choice || !m->history || batch_rc) {
         tm_model_free(m);
         tm_fail(TM_ERR_MEMORY, "out of memory: the model needs %.1f MiB", (double)tm_model_memory_bytes(c) / 1048576.0);
         return NULL;
@@ -95,10 +109,13 @@ tm_model *tm_model_new(const tm_config *c) {
     size_t wsize = E * c->m * n;
     m->W = m->params; m->b = m->W + wsize; m->router = m->b + E * n;
     m->gW = m->grad; m->gb = m->gW + wsize; m->grouter = m->gb + E * n;
-    m->gWT = m->WT + wsize;
+    m->Epad = (int32_t)Epad;
+    m->gWdec = m->WT + wsize; m->routerT = m->gWdec + wsize; m->grouterT = m->routerT + Epad * n;
+    m->active_share = 1.0f;
     m->y = m->pre + k * n; m->h = m->y + k * n; m->dh = m->h + k * c->m;
-    m->out = m->dh + k * c->m; m->dout = m->out + n; m->d = m->dout + n;
-    m->scores = m->d + n; m->gates = m->scores + E; m->dgate = m->gates + E;
+    m->dout = m->dh + k * c->m; m->d = m->dout + n;
+    m->scores = m->d + n; m->dgate = m->scores + Epad; m->dscore = m->dgate + Epad;
+    m->partial = m->dscore + Epad;
     m->history_cap = HISTORY_CAP;
     m->history_stride = 1;
     m->nonfinite_step = -1;
@@ -113,7 +130,7 @@ tm_model *tm_model_new(const tm_config *c) {
 
 void tm_model_free(tm_model *m) {
     if (!m) return;
-    free(m->params); free(m->WT); free(m->importance); free(m->pre); free(m->chosen);
+    free(m->params); free(m->WT); free(m->importance); free(m->pre); free(m->chosen); free(m->active);
     free(m->batch_gates); free(m->batch_choice); free(m->history);
     tm_batch_free(&m->batch);
     free(m);
@@ -121,36 +138,90 @@ void tm_model_free(tm_model *m) {
 
 void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t count, float *scores, float *gates,
               int32_t *chosen, float *weights) {
-    int32_t n = m->n, E = m->E, k = m->k;
-    // scores (E,) = router (E,n) . x over the nonzero entries only
-    float top = -INFINITY;
-    for (int32_t e = 0; e < E; e++) {
-        const float *r = m->router + (size_t)e * n;
-        float s = 0.0f;
-        for (int32_t t = 0; t < count; t++) s += r[nz[t]] * x[nz[t]];
-        scores[e] = s;
-        if (s > top) top = s;
+    int32_t E = m->E, k = m->k;
+    // scores (E,) = router (E,n) . x over the nonzero entries only, a row of routerT (n,E)
+    // per present feature: each score adds its terms in the order of a dot product along nz
+    if (!TM_SIMD || E < 4) {  // no SIMD, or under one vector of experts: a dot product per expert
+        for (int32_t e = 0; e < E; e++) {
+            const float *r = m->router + (size_t)e * m->n;
+            float s = 0.0f;
+            for (int32_t t = 0; t < count; t++) s += r[nz[t]] * x[nz[t]];
+            scores[e] = s;
+        }
+    } else {
+        // whole vectors over the padded rows (the padding lanes sum zeros), then the E scores
+        float padded[1024];  // Epad <= 1024: E is at most 1024 by the schema
+        const int32_t Ep = m->Epad;
+        memset(padded, 0, (size_t)Ep * sizeof *padded);
+        for (int32_t t = 0; t < count; t++) tm_axpy(Ep, x[nz[t]], m->routerT + (size_t)nz[t] * Ep, padded);
+        memcpy(scores, padded, (size_t)E * sizeof *scores);
     }
+    const int softmax = k > 1 || m->cfg.load_balance;  // else nothing needs g
+    int no_nan = 1;
+    for (int32_t e = 0; softmax && e < E; e++) no_nan &= scores[e] == scores[e];
     // top-k on the scores: softmax is monotone, so this is top-k on g without
     // float-rounding ties; strict '>' gives real ties to the lowest index
-    for (int32_t c = 0; c < k; c++) {
-        int32_t best = -1;
+    int32_t passes = k;  // selection passes still to run
+    if (TM_SIMD && k > 1 && E <= 32 && no_nan) {  // without SIMD the E^2 compares cost more than k passes
+        // rank in the order (score down, index up): E^2 independent compares that vectorise,
+        // instead of k passes whose selects chain; the same experts in the same order
+        int32_t slot[33];
         for (int32_t e = 0; e < E; e++) {
-            int taken = 0;
-            for (int32_t t = 0; t < c; t++) taken |= chosen[t] == e;
-            if (!taken && (best < 0 || scores[e] > scores[best])) best = e;
+            int32_t rank = tm_rank(E, scores, e);
+            slot[rank < k ? rank : k] = e;
+        }
+        for (int32_t c = 0; c < k; c++) chosen[c] = slot[c];
+        passes = 0;
+    }
+    uint8_t taken[1024];  // E <= 1024 by the schema
+    if (passes > 1)
+        for (int32_t e = 0; e < E; e++) taken[e] = 0;
+    for (int32_t c = 0; c < passes; c++) {
+        int32_t best = -1;
+        float best_score = 0.0f;
+        for (int32_t e = 0; e < E; e++) {  // selects, no branches: which expert wins is data
+            int wins = (k == 1 || !taken[e]) & ((best < 0) | (scores[e] > best_score));
+            best = wins ? e : best;
+            best_score = wins ? scores[e] : best_score;
         }
         chosen[c] = best;
+        if (k > 1) taken[best] = 1;
     }
     weights[0] = 1.0f;
-    if (k == 1 && !m->cfg.load_balance) return;  // nothing needs g: skip the softmax
-    float total = 0.0f;
-    for (int32_t e = 0; e < E; e++) total += gates[e] = tm_expf(scores[e] - top);
-    for (int32_t e = 0; e < E; e++) gates[e] /= total;
+    if (!softmax) return;
+    float top = -INFINITY;  // the softmax's shift
+    if (no_nan)
+        top = tm_max(E, scores);
+    else
+        for (int32_t e = 0; e < E; e++)
+            if (scores[e] > top) top = scores[e];
+    tm_softmax(E, scores, top, gates);
     if (k == 1) return;
     float picked = 0.0f;
     for (int32_t c = 0; c < k; c++) picked += gates[chosen[c]];
     for (int32_t c = 0; c < k; c++) weights[c] = gates[chosen[c]] / picked;
+}
+
+// The decoder's backward pass for expert e over the outputs with d_i != 0 only (an output
+// whose ReLU is off has d_i = 0 and adds exactly +-0 to every sum, so skipping it changes
+// no bit). dh_j = sum_i d_i W_e[i,j] keeps tm_dot's order: four partial sums over i mod 4,
+// then the tail, combined as ((p0+p1)+(p2+p3))+tail. d (n,), h (m,) -> dh (m,);
+// gb_e += d; gWdec_e (n,m) += d h^T.
+static int32_t sparse_decoder_grad(tm_model *m, int32_t e, const float *h, float *dh) {
+    const int32_t n = m->n, hm = m->m, body = n & ~3;
+    const float *d = m->d, *W = m->W + (size_t)e * n * hm;
+    float *gb = m->gb + (size_t)e * n, *gW = m->gWdec + (size_t)e * n * hm, *partial = m->partial;
+    int32_t count = tm_nonzero_index(n, d, m->active);
+    memset(partial, 0, 5 * (size_t)hm * sizeof *partial);
+    for (int32_t t = 0; t < count; t++) {
+        int32_t i = m->active[t];
+        float di = d[i];
+        gb[i] += di;
+        tm_axpy2(hm, di, W + (size_t)i * hm, partial + (size_t)(i < body ? (i & 3) : 4) * hm, h, gW + (size_t)i * hm);
+    }
+    const float *p0 = partial, *p1 = p0 + hm, *p2 = p1 + hm, *p3 = p2 + hm, *tail = p3 + hm;
+    for (int32_t j = 0; j < hm; j++) dh[j] = ((p0[j] + p1[j]) + (p2[j] + p3[j])) + tail[j];
+    return count;
 }
 
 float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
@@ -159,9 +230,14 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
     float weights[1024];  // k <= 1024 by the schema
     float *dgate = m->dgate;
     double loss = 0.0;
+    const int router_grad = k > 1 || m->cfg.load_balance;
+    float sparse_below = fminf(TM_SPARSE_MAX_SHARE, (float)(hm - 4) / (float)(hm + 4));
+    m->sparse_backward = hm >= TM_SPARSE_MIN_M && m->active_share < sparse_below;
+    int32_t probed = 0, probed_active = 0;
     if (grad) {
         memset(m->grad, 0, (size_t)m->nparams * sizeof(float));
-        memset(m->gWT, 0, (size_t)E * hm * n * sizeof(float));
+        memset(m->gWdec, 0, (size_t)E * hm * n * sizeof(float));
+        if (router_grad) memset(m->grouterT, 0, (size_t)m->Epad * n * sizeof(float));
     }
     float *sel_frac = m->scores;  // after the batch, scores hold f_e
     int32_t sel_count[1024];
@@ -172,40 +248,62 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
         float *gates = m->batch_gates + (size_t)s * E;
         int32_t *chosen = m->batch_choice + (size_t)s * k;
         tm_route(m, x, nz, cnt, m->scores, gates, chosen, weights);
+        if (hm == 1 && k > 1) {
+            // m = 1: the k encoders are single dot products; run their add chains side by side
+            float *hk = m->h;  // h of choice c is hk[c]
+            for (int32_t c = 0; c < k; c++) hk[c] = 0.0f;
+            for (int32_t t = 0; t < cnt; t++) {
+                float xt = x[nz[t]];
+                for (int32_t c = 0; c < k; c++) hk[c] += xt * m->W[(size_t)chosen[c] * n + nz[t]];
+            }
+        }
         for (int32_t c = 0; c < k; c++) {
             int32_t e = chosen[c];
             sel_count[e]++;
             float *h = m->h + (size_t)c * hm, *pre = m->pre + (size_t)c * n;
             // encoder over present features: x (n,) sparse, W_e (n,m) -> h (m,)
-            memset(h, 0, (size_t)hm * sizeof *h);
-            for (int32_t t = 0; t < cnt; t++) tm_axpy(hm, x[nz[t]], m->W + ((size_t)e * n + nz[t]) * hm, h);
+            if (hm > 1 || k == 1) {
+                memset(h, 0, (size_t)hm * sizeof *h);
+                tm_encode(hm, cnt, nz, x, m->W + (size_t)e * n * hm, h);
+            }
             // decoder: WT_e (m,n), h (m,), b_e (n,) -> pre (n,)
-            memcpy(pre, m->b + (size_t)e * n, (size_t)n * sizeof *pre);
-            for (int32_t j = 0; j < hm; j++) tm_axpy(n, h[j], m->WT + ((size_t)e * hm + j) * n, pre);
-            if (k > 1) tm_relu(n, pre, m->y + (size_t)c * n);
+            tm_decode(n, hm, m->WT + (size_t)e * hm * n, h, m->b + (size_t)e * n, pre, k > 1 ? m->y + (size_t)c * n : NULL);
         }
         if (k == 1) {
             // one expert, weight 1: out = y, so ReLU, loss and d = dL/dpre go in one pass
             loss += tm_relu_sq_error_grad(n, m->pre, x, m->importance, 2.0f * scale, weights[0], m->d) * scale;
         } else {
             // out (n,) = sum_c w_c y_c
-            memcpy(m->out, m->y, (size_t)n * sizeof(float));
-            for (int32_t i = 0; i < n; i++) m->out[i] *= weights[0];
-            for (int32_t c = 1; c < k; c++) tm_axpy(n, weights[c], m->y + (size_t)c * n, m->out);
-            loss += tm_sq_error(n, x, m->out, m->importance, 2.0f * scale, m->dout) * scale;
+            loss += tm_mix_sq_error(n, k, m->y, weights, x, m->importance, 2.0f * scale, m->dout) * scale;
         }
         if (!grad) continue;
         for (int32_t c = 0; c < k; c++) {
             int32_t e = chosen[c];
             const float *h = m->h + (size_t)c * hm, *pre = m->pre + (size_t)c * n;
             float *dh = m->dh + (size_t)c * hm;
-            // d (n,) = dL/dpre; dh (m,) = WT_e d; gWT_e += h d^T; gb_e += d
+            if (k > 1 && hm <= 2) {  // the MoE's narrow experts: one fused pass
+                const float *WTe = m->WT + (size_t)e * hm * n;
+                float *gb = m->gb + (size_t)e * n, *gWT = m->gWdec + (size_t)e * hm * n, *yc = m->y + (size_t)c * n;
+                dgate[c] = hm == 1 ? tm_narrow_expert_grad(n, 1, pre, m->dout, yc, weights[c], WTe, h, gb, gWT, dh)
+                                   : tm_narrow_expert_grad(n, 2, pre, m->dout, yc, weights[c], WTe, h, gb, gWT, dh);
+                tm_encode_grad(hm, cnt, nz, x, dh, m->gW + (size_t)e * n * hm);
+                continue;
+            }
+            // d (n,) = dL/dpre; dh (m,) = WT_e d; gWdec_e += h d^T; gb_e += d
             if (k > 1) tm_relu_grad(n, pre, m->dout, weights[c], m->d);  // k = 1: d is already there
-            tm_axpy(n, 1.0f, m->d, m->gb + (size_t)e * n);
-            for (int32_t j = 0; j < hm; j++)
-                dh[j] = tm_dot_axpy(n, m->d, m->WT + ((size_t)e * hm + j) * n, m->gWT + ((size_t)e * hm + j) * n, h[j]);
+            if (s < ACTIVE_PROBE && hm >= TM_SPARSE_MIN_M) {
+                probed += n;
+                probed_active += m->sparse_backward ? 0 : tm_nonzero_index(n, m->d, m->active);
+            }
+            if (m->sparse_backward)
+                probed_active += sparse_decoder_grad(m, e, h, dh) * (s < ACTIVE_PROBE);
+            else {
+                tm_axpy(n, 1.0f, m->d, m->gb + (size_t)e * n);
+                for (int32_t j = 0; j < hm; j++)
+                    dh[j] = tm_dot_axpy(n, m->d, m->WT + ((size_t)e * hm + j) * n, m->gWdec + ((size_t)e * hm + j) * n, h[j]);
+            }
             // encoder gradient on present rows: gW_e[i,:] += x_i dh
-            for (int32_t t = 0; t < cnt; t++) tm_axpy(hm, x[nz[t]], dh, m->gW + ((size_t)e * n + nz[t]) * hm);
+            tm_encode_grad(hm, cnt, nz, x, dh, m->gW + (size_t)e * n * hm);
             if (k > 1) dgate[c] = tm_dot(n, m->dout, m->y + (size_t)c * n);  // dL/dw_c
         }
         if (k > 1) {
@@ -214,13 +312,9 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
             for (int32_t c = 0; c < k; c++) { picked += gates[chosen[c]]; mean += weights[c] * dgate[c]; }
             for (int32_t c = 0; c < k; c++) { dgate[c] = (dgate[c] - mean) / picked; gdot += gates[chosen[c]] * dgate[c]; }
             // softmax: ds_e = g_e (dg_e - g.dg); the router sees only present features
-            for (int32_t e = 0; e < E; e++) {
-                float dg = 0.0f;
-                for (int32_t c = 0; c < k; c++) if (chosen[c] == e) dg = dgate[c];
-                float ds = gates[e] * (dg - gdot);
-                float *gr = m->grouter + (size_t)e * n;
-                for (int32_t t = 0; t < cnt; t++) gr[nz[t]] += ds * x[nz[t]];
-            }
+            for (int32_t e = 0; e < E; e++) m->dscore[e] = gates[e] * (0.0f - gdot);
+            for (int32_t c = 0; c < k; c++) m->dscore[chosen[c]] = gates[chosen[c]] * (dgate[c] - gdot);
+            for (int32_t t = 0; t < cnt; t++) tm_axpy(m->Epad, x[nz[t]], m->dscore, m->grouterT + (size_t)nz[t] * m->Epad);
         }
     }
     for (int32_t e = 0; e < E; e++) sel_frac[e] = (float)sel_count[e] / (float)B;
@@ -241,20 +335,25 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
                 const int32_t *nz = bt->nz + (size_t)s * n, cnt = bt->nz_count[s];
                 float gdot = 0.0f;
                 for (int32_t e = 0; e < E; e++) gdot += gates[e] * dgate[e];
-                for (int32_t e = 0; e < E; e++) {
-                    float ds = gates[e] * (dgate[e] - gdot);
-                    float *gr = m->grouter + (size_t)e * n;
-                    for (int32_t t = 0; t < cnt; t++) gr[nz[t]] += ds * x[nz[t]];
-                }
+                for (int32_t e = 0; e < E; e++) m->dscore[e] = gates[e] * (dgate[e] - gdot);
+                for (int32_t t = 0; t < cnt; t++) tm_axpy(m->Epad, x[nz[t]], m->dscore, m->grouterT + (size_t)nz[t] * m->Epad);
             }
         }
     }
-    if (grad)  // fold the decoder's transposed gradient into gW (E,n,m)
+    if (!grad) return (float)loss;
+    if (probed) m->active_share = (float)probed_active / (float)probed;
+    // fold the parts summed apart: the decoder's share into gW (E,n,m), routerT's into grouter (E,n)
+    if (m->sparse_backward)
+        tm_axpy(E * n * hm, 1.0f, m->gWdec, m->gW);
+    else
         for (int32_t e = 0; e < E; e++)
             for (int32_t j = 0; j < hm; j++) {
-                const float *src = m->gWT + ((size_t)e * hm + j) * n;
+                const float *src = m->gWdec + ((size_t)e * hm + j) * n;
                 float *dst = m->gW + (size_t)e * n * hm + j;
                 for (int32_t i = 0; i < n; i++) dst[(size_t)i * hm] += src[i];
             }
+    if (router_grad)
+        for (int32_t e = 0; e < E; e++)
+            for (int32_t i = 0; i < n; i++) m->grouter[(size_t)e * n + i] += m->grouterT[(size_t)i * m->Epad + e];
     return (float)loss;
 }

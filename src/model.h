@@ -17,15 +17,26 @@ struct tm_model {
     float *params, *grad, *adam_m, *adam_v;
     int32_t nparams;
     float *W, *b, *router, *gW, *gb, *grouter;  // views into the arenas
-    // W transposed, (E,m,n), so the decoder runs along n in SIMD lanes; and its gradient.
-    float *WT, *gWT;
+    // W transposed, (E,m,n), so the decoder runs along n in SIMD lanes. The decoder's share
+    // of gW is summed apart and folded in after the batch, as (E,m,n) or, with the sparse
+    // backward pass (chosen per batch, model.c), as (E,n,m).
+    float *WT, *gWdec;
+    int sparse_backward;
+    float active_share;  // share of outputs with a non-zero gradient in the last batch
+    // The router transposed, (n,Epad), so routing and its gradient run along E for each
+    // present feature; and the router's gradient in that layout, folded into grouter after
+    // the batch. Epad = E rounded up to 4: whole SIMD vectors, zeros in the padding.
+    float *routerT, *grouterT;
+    int32_t Epad;
     float *importance;  // (n,)
     tm_batch batch;
     // Per-sample scratch
     float *pre, *y;     // (k,n) expert pre-activations and outputs
     float *h, *dh;      // (k,m)
-    float *out, *dout, *d;  // (n,)
-    float *scores, *gates, *dgate;  // (E,)
+    float *dout, *d;    // (n,) dL/dout, dL/dpre
+    float *scores, *dgate, *dscore;  // (Epad,)
+    float *partial;     // (5,m) the sparse backward pass's partial sums of dh
+    int32_t *active;    // (n+3,) outputs with a non-zero gradient
     int32_t *chosen;    // (k,)
     float *batch_gates; // (batch,E) router probabilities, kept for load balancing
     int32_t *batch_choice; // (batch,k) selected experts, kept for metrics
@@ -40,7 +51,7 @@ struct tm_model {
 uint64_t tm_model_memory_bytes(const tm_config *c);
 tm_model *tm_model_new(const tm_config *c);   // NULL + tm_last_error on failure
 void tm_model_init_params(tm_model *m, uint32_t seed);
-void tm_model_sync_transpose(tm_model *m);    // WT <- W after params change
+void tm_model_sync_transpose(tm_model *m);    // WT, routerT <- W, router after params change
 
 // Routing for one input: x (n,) with nonzero indices nz (count,) -> scores (E,),
 // chosen (k,) top-k by score (ties to the lowest index), weights (k,) renormalised

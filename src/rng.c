@@ -31,3 +31,27 @@ void tm_rng_shuffle(tm_rng *r, int32_t *a, int32_t n) {
         int32_t t = a[i]; a[i] = a[j]; a[j] = t;
     }
 }
+
+uint64_t tm_rng_state_ahead(const tm_rng *r, uint64_t delta) {
+    uint64_t mult = 1, plus = 0, step_mult = TM_PCG_MULT, step_plus = r->inc;
+    for (; delta; delta >>= 1) {  // compose s -> a s + c with itself by squaring
+        if (delta & 1) { mult *= step_mult; plus = plus * step_mult + step_plus; }
+        step_plus = (step_mult + 1) * step_plus;
+        step_mult *= step_mult;
+    }
+    return mult * r->state + plus;
+}
+
+void tm_rng_fill(const tm_rng *r, uint32_t *draws, int32_t count) {
+    const uint64_t a = TM_PCG_MULT, a4 = a * a * a * a;
+    const uint64_t c4 = ((a * a * a + a * a) + (a + 1)) * r->inc;  // 4 steps: a^4 s + (a^3+a^2+a+1) c
+    uint64_t s0 = r->state, s1 = s0 * a + r->inc, s2 = s1 * a + r->inc, s3 = s2 * a + r->inc;
+    int32_t t = 0;
+    for (; t + 4 <= count; t += 4) {
+        draws[t] = tm_pcg_output(s0); draws[t + 1] = tm_pcg_output(s1);
+        draws[t + 2] = tm_pcg_output(s2); draws[t + 3] = tm_pcg_output(s3);
+        s0 = s0 * a4 + c4; s1 = s1 * a4 + c4; s2 = s2 * a4 + c4; s3 = s3 * a4 + c4;
+    }
+    uint64_t rest[3] = {s0, s1, s2};
+    for (int32_t j = 0; t < count; t++, j++) draws[t] = tm_pcg_output(rest[j]);
+}

@@ -10,15 +10,24 @@ typedef struct { uint64_t state, inc; } tm_rng;
 enum { TM_STREAM_INIT = 1, TM_STREAM_DATA = 2, TM_STREAM_METRICS = 3, TM_STREAM_PERM = 4 };
 
 void tm_rng_seed(tm_rng *r, uint64_t seed, uint64_t stream);
+#define TM_PCG_MULT 6364136223846793005ULL  // the state steps s -> TM_PCG_MULT s + inc
+// The output of a state (XSH RR): the one permutation every generator here uses.
+static inline uint32_t tm_pcg_output(uint64_t old) {
+    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u), rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31));
+}
 // Inline: the data sampler draws one or two of these per feature of every sample.
 static inline uint32_t tm_rng_u32(tm_rng *r) {
     uint64_t old = r->state;
-    r->state = old * 6364136223846793005ULL + r->inc;
-    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
-    uint32_t rot = (uint32_t)(old >> 59u);
-    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31));
+    r->state = old * TM_PCG_MULT + r->inc;
+    return tm_pcg_output(old);
 }
 static inline float tm_rng_uniform(tm_rng *r) { return (float)(tm_rng_u32(r) >> 8) * (1.0f / 16777216.0f); }  // [0,1), 24 bits
+// The state `delta` draws ahead, in O(log delta) (PCG's jump-ahead).
+uint64_t tm_rng_state_ahead(const tm_rng *r, uint64_t delta);
+// draws (count,) = the next `count` outputs of r, r unchanged: 4 jump-ahead chains step side
+// by side, so the multiply latency overlaps (the sequential generator waits on each one).
+void tm_rng_fill(const tm_rng *r, uint32_t *draws, int32_t count);
 float tm_rng_normal(tm_rng *r);                // N(0,1), Box-Muller
 uint32_t tm_rng_below(tm_rng *r, uint32_t n);  // [0,n), unbiased
 void tm_rng_shuffle(tm_rng *r, int32_t *a, int32_t n);

@@ -2,6 +2,7 @@
 // differences of an independent double-precision forward pass.
 #include "check.h"
 #include "model.h"
+#include "optim.h"
 #include "toymoe.h"
 #include <math.h>
 #include <stdlib.h>
@@ -61,7 +62,9 @@ static double ref_loss(const tm_model *m, const tm_batch *bt, const double *P) {
 
 static const char *group_name[3] = {"W", "b", "router"};
 
-static void gradcheck(const char *json, const char *label) {
+// sparse: -1 leaves the decoder's backward pass to the model; 0 / 1 forces dense / sparse
+// (model.c picks per batch from the last batch's share of active outputs).
+static void gradcheck_path(const char *json, const char *label, int sparse) {
     tm_model *m = tm_model_create(json);
     CHECK(m != NULL, "%s: create failed: %s", label, tm_last_error());
     if (!m) return;
@@ -71,7 +74,9 @@ static void gradcheck(const char *json, const char *label) {
     tm_rng r;
     tm_rng_seed(&r, 7, 99);
     tm_batch_sample(&bt, (float)m->cfg.p, &r);
+    if (sparse >= 0) m->active_share = sparse ? 0.0f : 1.0f;
     float floss = tm_model_batch(m, &bt, 1);
+    if (sparse >= 0) CHECK(m->sparse_backward == sparse, "%s: backward path %d, wanted %d", label, m->sparse_backward, sparse);
     int np = m->nparams;
     double *P = malloc(np * sizeof *P);
     for (int i = 0; i < np; i++) P[i] = m->params[i];
@@ -107,6 +112,35 @@ static void gradcheck(const char *json, const char *label) {
     tm_model_free(m);
 }
 
+static void gradcheck(const char *json, const char *label) { gradcheck_path(json, label, -1); }
+
+// The sparse backward pass skips outputs whose gradient is exactly 0, keeping every sum's
+// order: its gradient must equal the dense pass's bit for bit, on every training step.
+static void sparse_matches_dense(const char *json, const char *label) {
+    tm_model *a = tm_model_create(json), *b = tm_model_create(json);
+    CHECK(a && b, "%s: create failed: %s", label, tm_last_error());
+    if (!a || !b) { tm_model_free(a); tm_model_free(b); return; }
+    int np = a->nparams, same = 1, steps = 0;
+    for (; steps < 40 && same; steps++) {
+        tm_batch_sample(&a->batch, (float)a->cfg.p, &a->data_rng);
+        tm_batch_sample(&b->batch, (float)b->cfg.p, &b->data_rng);
+        a->active_share = 1.0f;
+        b->active_share = 0.0f;
+        float la = tm_model_batch(a, &a->batch, 1), lb = tm_model_batch(b, &b->batch, 1);
+        CHECK(!a->sparse_backward && b->sparse_backward, "%s: paths %d %d", label, a->sparse_backward, b->sparse_backward);
+        same = la == lb && !memcmp(a->grad, b->grad, (size_t)np * sizeof(float));
+        CHECK(same, "%s: step %d: sparse and dense gradients differ", label, steps);
+        CHECK(b->active_share > 0.0f && b->active_share < 1.0f, "%s: active share %g", label, b->active_share);
+        tm_adamw_step(np, a->params, a->grad, a->adam_m, a->adam_v, 0.01f, 0.0f, 0.9f, 0.999f, 1e-8f, steps + 1);
+        tm_adamw_step(np, b->params, b->grad, b->adam_m, b->adam_v, 0.01f, 0.0f, 0.9f, 0.999f, 1e-8f, steps + 1);
+        tm_model_sync_transpose(a);
+        tm_model_sync_transpose(b);
+    }
+    printf("  %-34s sparse == dense backward, bit for bit, %d steps\n", label, steps);
+    tm_model_free(a);
+    tm_model_free(b);
+}
+
 int main(void) {
     gradcheck("{\"n\":8,\"m\":3,\"p\":0.4,\"batch\":32,\"loss\":\"sum\"}", "dense sum xavier-bias");
     gradcheck("{\"n\":8,\"m\":3,\"p\":0.4,\"batch\":32,\"loss\":\"mean\",\"bias_init\":\"zero\"}", "dense mean zero-bias");
@@ -122,5 +156,15 @@ int main(void) {
               "\"bias_init\":\"zero\",\"loss\":\"mean\"}", "moe k=3 lb mean zero-bias");
     gradcheck("{\"n\":5,\"m\":1,\"experts\":5,\"k\":1,\"p\":0.5,\"batch\":32,\"router_init\":\"diagonal\","
               "\"load_balance\":true,\"lb_alpha\":0.5}", "moe k=1 diagonal lb");
+    // The sparse backward pass (m >= 8), forced both ways.
+    gradcheck_path("{\"n\":20,\"m\":8,\"p\":0.3,\"batch\":32}", "dense m=8 sparse backward", 1);
+    gradcheck_path("{\"n\":23,\"m\":9,\"experts\":3,\"k\":2,\"p\":0.3,\"batch\":32,\"load_balance\":true,"
+                   "\"lb_alpha\":0.3}", "moe k=2 lb sparse backward", 1);
+    gradcheck_path("{\"n\":23,\"m\":9,\"experts\":3,\"k\":2,\"p\":0.3,\"batch\":32}", "moe k=2 dense backward", 0);
+    sparse_matches_dense("{\"n\":100,\"m\":20,\"p\":0.1,\"batch\":256}", "dense n=100 m=20");
+    sparse_matches_dense("{\"n\":37,\"m\":11,\"experts\":4,\"k\":1,\"p\":0.2,\"batch\":128,\"load_balance\":true,"
+                         "\"loss\":\"mean\"}", "moe n=37 m=11 E=4 k=1 lb");
+    sparse_matches_dense("{\"n\":45,\"m\":8,\"experts\":5,\"k\":3,\"p\":0.2,\"batch\":64,\"importance\":\"decay\"}",
+                         "moe n=45 m=8 E=5 k=3");
     return check_summary("gradcheck");
 }

@@ -2,11 +2,81 @@
 #include "check.h"
 #include "config.h"
 #include "data.h"
+#include "kernels.h"
 #include "rng.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+// The data stream's definition, one feature at a time (data.c's plain loop).
+static void reference_sample(float *x, int32_t *count, int32_t batch, int32_t n, float p, tm_rng *r) {
+    uint32_t threshold = tm_presence_threshold(p);
+    for (int32_t s = 0; s < batch; s++) {
+        count[s] = 0;
+        for (int32_t i = 0; i < n; i++) {
+            int present = (tm_rng_u32(r) >> 8) < threshold;
+            x[(size_t)s * n + i] = present ? tm_rng_uniform(r) : 0.0f;
+            count[s] += present;
+        }
+    }
+}
+
+// tm_batch_sample reads the stream ahead and jumps between present features: it must give
+// the reference's batches and leave the generator where the reference does, across
+// refills of its draw buffer and both of its paths (plain for short rows and dense p).
+static void sampler_matches_reference(void) {
+    const int32_t ns[] = {3, 15, 16, 17, 100, 700, 4096};
+    const float ps[] = {0.0f, 0.001f, 0.05f, 0.1f, 0.37f, 0.6f, 0.61f, 0.9f, 1.0f};
+    int cases = 0, bad = 0;
+    for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
+        for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
+            int32_t n = ns[a], batch = n >= 700 ? 9 : 64;
+            tm_batch b;
+            tm_batch_init(&b, batch, n);
+            float *x = malloc((size_t)batch * n * sizeof *x);
+            int32_t *count = malloc((size_t)batch * sizeof *count);
+            tm_rng r1, r2;
+            tm_rng_seed(&r1, 1000 + a, 2);
+            r2 = r1;
+            for (int step = 0; step < 3; step++) {  // consecutive batches continue the stream
+                tm_batch_sample(&b, ps[c], &r1);
+                reference_sample(x, count, batch, n, ps[c], &r2);
+                int ok = r1.state == r2.state && !memcmp(b.x, x, (size_t)batch * n * sizeof *x) &&
+                         !memcmp(b.nz_count, count, (size_t)batch * sizeof *count);
+                for (int32_t s = 0; ok && s < batch; s++)
+                    for (int32_t t = 0; t < count[s]; t++) ok &= x[(size_t)s * n + b.nz[(size_t)s * n + t]] != 0.0f;
+                CHECK(ok, "sampler n=%d p=%g batch %d differs from the reference stream", n, ps[c], step);
+                bad += !ok;
+                cases++;
+            }
+            free(x); free(count);
+            tm_batch_free(&b);
+        }
+    // the pieces: jump-ahead and the 4-chain fill against plain stepping
+    tm_rng r, q;
+    tm_rng_seed(&r, 77, 5);
+    uint32_t draws[1003];
+    tm_rng_fill(&r, draws, 1003);
+    q = r;
+    int fill_ok = 1;
+    for (int t = 0; t < 1003; t++) fill_ok &= draws[t] == tm_rng_u32(&q);
+    CHECK(fill_ok, "tm_rng_fill differs from tm_rng_u32");
+    CHECK(tm_rng_state_ahead(&r, 1003) == q.state, "tm_rng_state_ahead(1003)");
+    CHECK(tm_rng_state_ahead(&r, 0) == r.state, "tm_rng_state_ahead(0)");
+    // the presence bits (SIMD builds pack them 4 at a time)
+    uint32_t thresholds[] = {0u, 1u, 1677722u, 8388608u, 16777215u, 16777216u};
+    for (size_t c = 0; c < sizeof thresholds / sizeof *thresholds; c++) {
+        uint64_t bits[15];
+        tm_below_bits(960, draws, thresholds[c], bits);
+        int bits_ok = 1;
+        for (int j = 0; j < 960; j++) bits_ok &= (int)((bits[j / 64] >> (j % 64)) & 1) == ((draws[j] >> 8) < thresholds[c]);
+        CHECK(bits_ok, "tm_below_bits, threshold %u", thresholds[c]);
+    }
+    printf("  sampler == reference stream: %d batches, %d differ\n", cases, bad);
+}
 
 int main(void) {
+    sampler_matches_reference();
     // The lane trainer's presence test in integers is u < p exactly, also next to the threshold.
     const float dens[] = {0.0f, 1e-7f, 0.01f, 0.1f, 0.3f, 0.5f, 0.9f, 0.999f, 1.0f, 0.5f + 0x1p-25f, 0x1p-24f,
                           3 * 0x1p-24f + 0x1p-30f, 1.5f, -0.5f};

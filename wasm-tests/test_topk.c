@@ -16,9 +16,17 @@ int main(void) {
     // Experts 1 and 3 tie on the top score, 0 and 2 tie below.
     float rows[4][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}};
     memcpy(m->router, rows, sizeof rows);
+    tm_model_sync_transpose(m);
     tm_route(m, x, nz, 3, scores, gates, chosen, w);
     CHECK(chosen[0] == 1 && chosen[1] == 3, "tie among the top: chose %d,%d, expected 1,3", chosen[0], chosen[1]);
     CHECK(w[0] + w[1] == 1.0f, "weights sum %.9g", w[0] + w[1]);
+    // A NaN score (a diverged router) still yields k distinct valid experts.
+    rows[2][0] = NAN;
+    memcpy(m->router, rows, sizeof rows);
+    tm_model_sync_transpose(m);
+    tm_route(m, x, nz, 3, scores, gates, chosen, w);
+    CHECK(chosen[0] >= 0 && chosen[0] < 4 && chosen[1] >= 0 && chosen[1] < 4 && chosen[0] != chosen[1],
+          "NaN score: chose %d,%d", chosen[0], chosen[1]);
     tm_model_free(m);
     // Random routers, k=3 of 5: weights sum to 1 and follow the gate order.
     m = tm_model_create("{\"n\":6,\"m\":2,\"experts\":5,\"k\":3,\"seed\":11}");
@@ -26,6 +34,7 @@ int main(void) {
     int32_t nz6[6] = {0, 1, 2, 3, 4, 5}, ch[5];
     for (int trial = 0; trial < 20; trial++) {
         for (int i = 0; i < 30; i++) m->router[i] = (float)((i * 37 + trial * 11) % 17) / 8.0f - 1.0f;
+        tm_model_sync_transpose(m);  // routing reads the transposed copy
         tm_route(m, x6, nz6, 6, sc, g5, ch, w5);
         float sum = w5[0] + w5[1] + w5[2];
         CHECK(fabsf(sum - 1.0f) < 1e-6f, "trial %d: weights sum %.9g", trial, sum);

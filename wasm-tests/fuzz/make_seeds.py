@@ -122,6 +122,12 @@ SEEDS = {
     + create('{"beta2":0.99999999,"batch":4,"n":3}') + train(2)
     + create('{"beta1":0.99999999999,"batch":4,"n":3}') + train(2),
     "regress-metrics-overflow": create('{"n":5,"m":2,"batch":8}') + write([(4, "1e30")]) + metrics(8),
+    # batch 1 leaves no slack for the metrics workspace the memory estimate once left out
+    "regress-metrics-workspace": create('{"n":401,"m":1,"batch":1,"p":1}') + train(4) + metrics(138),
+    # beta2 = 0.0005 is not tame: 30 steps grow weights whose squares overflow in tm_metrics
+    "regress-metrics-tiny-beta2": create('{"n":2,"m":3,"batch":1,"beta2":0.0004730224609375,"bias_init":"zero",'
+                                         '"seed":1763865658,"perm_seed":1702131055}')
+    + train(6) + train(6) + train(6) + train(6) + train(6) + metrics(820),
 }
 
 if __name__ == "__main__":
