@@ -102,7 +102,7 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
             if (gap >= n - i) { pos += n - i; break; }
             i += gap;
             pos += gap;
-            x[i] = (float)(b->draws[pos + 1] >> 8) * (1.0f / 16777216.0f);  // tm_rng_uniform
+            x[i] = tm_uniform_of(b->draws[pos + 1]);
             nz[count++] = i++;
             pos += 2;
         }

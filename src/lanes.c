@@ -45,11 +45,6 @@ int32_t tm_lanes_group(tm_model *const *models, int32_t count) {
     return g;
 }
 
-// PCG32's output (tm_pcg_output) of a state, top 24 bits: the integer behind tm_rng_uniform.
-static inline uint32_t pcg_top24(uint64_t old) {
-    return tm_pcg_output(old) >> 8;
-}
-
 // The lanes' batches, branch-free but drawing exactly as tm_batch_sample: a uniform
 // for presence, and a second for the value only when present. The 4 generators step
 // side by side so their multiply chains overlap. x: (count,) vectors, lane l = model l.
@@ -61,8 +56,8 @@ static void sample_lanes(tm_rng *rng, const uint32_t *threshold, int32_t count, 
         float v[TM_LANES];
         for (int l = 0; l < TM_LANES; l++) {
             uint64_t s = state[l], s1 = s * a + inc[l], s2 = s * a2 + inc2[l];  // one and two draws ahead
-            int present = pcg_top24(s) < threshold[l];
-            float value = (float)pcg_top24(s1) * (1.0f / 16777216.0f);
+            int present = (tm_pcg_output(s) >> 8) < threshold[l];  // tm_rng_uniform < p
+            float value = tm_uniform_of(tm_pcg_output(s1));
             state[l] = present ? s2 : s1;
             v[l] = present ? value : 0.0f;
         }

@@ -21,7 +21,7 @@ struct tm_model {
     // of gW is summed apart and folded in after the batch, as (E,m,n) or, with the sparse
     // backward pass (chosen per batch, model.c), as (E,n,m).
     float *WT, *gWdec;
-    int sparse_backward;
+    int sparse_backward;  // the path the last batch took (derived from active_share)
     float active_share;  // share of outputs with a non-zero gradient in the last batch
     // The router transposed, (n,Epad), so routing and its gradient run along E for each
     // present feature; and the router's gradient in that layout, folded into grouter after

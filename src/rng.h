@@ -22,7 +22,9 @@ static inline uint32_t tm_rng_u32(tm_rng *r) {
     r->state = old * TM_PCG_MULT + r->inc;
     return tm_pcg_output(old);
 }
-static inline float tm_rng_uniform(tm_rng *r) { return (float)(tm_rng_u32(r) >> 8) * (1.0f / 16777216.0f); }  // [0,1), 24 bits
+// A draw as a uniform in [0,1): its top 24 bits, exact in float.
+static inline float tm_uniform_of(uint32_t draw) { return (float)(draw >> 8) * (1.0f / 16777216.0f); }
+static inline float tm_rng_uniform(tm_rng *r) { return tm_uniform_of(tm_rng_u32(r)); }
 // The state `delta` draws ahead, in O(log delta) (PCG's jump-ahead).
 uint64_t tm_rng_state_ahead(const tm_rng *r, uint64_t delta);
 // draws (count,) = the next `count` outputs of r, r unchanged: 4 jump-ahead chains step side
