@@ -85,6 +85,7 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
     tm_rng base = *rng;  // the state before draws[0]
     int32_t pos = 0;     // the next unread draw
     int filled = 0;
+    memset(b->x, 0, (size_t)b->batch * n * sizeof *b->x);  // one call, not one per sample
     for (int32_t s = 0; s < b->batch; s++) {
         if (!filled || cap - pos < 2 * n) {  // a sample reads at most 2n draws
             if (filled) base.state = tm_rng_state_ahead(&base, (uint64_t)pos);
@@ -96,7 +97,6 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
         }
         float *x = b->x + (size_t)s * n;
         int32_t *nz = b->nz + (size_t)s * n, count = 0, i = 0;
-        memset(x, 0, (size_t)n * sizeof *x);
         while (i < n) {
             int32_t gap = next_hit(b->hits, pos) - pos;  // features i .. i+gap-1 are absent
             if (gap >= n - i) { pos += n - i; break; }

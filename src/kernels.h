@@ -26,6 +26,21 @@ static inline void tm_axpy(int32_t n, float a, const float *restrict x, float *r
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+// Router scores of up to 4 experts over the present features: routerT (n,4) padded rows,
+// x (n,) -> s (4,) = sum_t x[nz[t]] routerT[nz[t],:], each lane summed in nz order
+static inline void tm_scores4(int32_t count, const int32_t *restrict nz, const float *restrict x,
+                              const float *restrict routerT, float *restrict s) {
+#if TM_SIMD
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int32_t t = 0; t < count; t++)
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(x[nz[t]]), wasm_v128_load(routerT + (size_t)nz[t] * 4)));
+    wasm_v128_store(s, acc);
+#else
+    s[0] = s[1] = s[2] = s[3] = 0.0f;
+    for (int32_t t = 0; t < count; t++) tm_axpy(4, x[nz[t]], routerT + (size_t)nz[t] * 4, s);
+#endif
+}
+
 // x (n,), y (n,) -> sum_i x_i y_i, lanes summed as ((l0+l1)+(l2+l3)) + tail
 static inline float tm_dot(int32_t n, const float *restrict x, const float *restrict y) {
     int32_t i = 0;
@@ -505,6 +520,7 @@ static inline tm_f4 f4_and(tm_f4 a, tm_f4 mask) { return wasm_v128_and(a, mask);
 static inline tm_f4 f4_or(tm_f4 a, tm_f4 b) { return wasm_v128_or(a, b); }
 static inline tm_f4 i4_splat(int32_t a) { return wasm_i32x4_splat(a); }
 static inline tm_f4 i4_eq(tm_f4 a, tm_f4 b) { return wasm_i32x4_eq(a, b); }
+static inline tm_f4 i4_gt(tm_f4 a, tm_f4 b) { return wasm_i32x4_gt(a, b); }
 static inline tm_f4 i4_sub(tm_f4 a, tm_f4 b) { return wasm_i32x4_sub(a, b); }
 static inline tm_d4 d4_zero(void) { return (tm_d4){wasm_f64x2_splat(0.0), wasm_f64x2_splat(0.0)}; }
 // acc += (double)a, lane by lane
@@ -558,6 +574,7 @@ static inline tm_f4 f4_and(tm_f4 a, tm_f4 mask) { tm_f4 r; TM_F4_MAP(r.u[l] = a.
 static inline tm_f4 f4_or(tm_f4 a, tm_f4 b) { tm_f4 r; TM_F4_MAP(r.u[l] = a.u[l] | b.u[l]); return r; }
 static inline tm_f4 i4_splat(int32_t a) { tm_f4 r; TM_F4_MAP(r.i[l] = a); return r; }
 static inline tm_f4 i4_eq(tm_f4 a, tm_f4 b) { tm_f4 r; TM_F4_MAP(r.u[l] = a.i[l] == b.i[l] ? ~0u : 0u); return r; }
+static inline tm_f4 i4_gt(tm_f4 a, tm_f4 b) { tm_f4 r; TM_F4_MAP(r.u[l] = a.i[l] > b.i[l] ? ~0u : 0u); return r; }
 static inline tm_f4 i4_sub(tm_f4 a, tm_f4 b) { tm_f4 r; TM_F4_MAP(r.u[l] = a.u[l] - b.u[l]); return r; }
 static inline tm_d4 d4_zero(void) { tm_d4 r; TM_F4_MAP(r.d[l] = 0.0); return r; }
 static inline tm_d4 d4_add_f4(tm_d4 acc, tm_f4 a) { TM_F4_MAP(acc.d[l] += (double)a.f[l]); return acc; }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_N = 3, MAX_M = 8, MAX_E = 8, ROUTE_BLOCK = 8 };
+enum { MAX_N = 3, MAX_M = 8, MAX_E = 8 };
 
 typedef struct {
     int32_t n, m, E, B, P, lb;
@@ -80,11 +80,10 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
     for (int32_t i = 0; i < E * hm * n; i++) gWT[i] = zero;
     for (int32_t e = 0; e < E; e++) { count[e] = i4_splat(0); gate_sum[e] = d4_zero(); }
     tm_f4 *choice = pk->choice;  // (B,) the routed expert per lane, as int lanes
-    for (int32_t s0 = 0; s0 < B; s0 += ROUTE_BLOCK) {
-      // Routing (and the softmax, a long latency chain) for a block of samples first: the
-      // samples are independent, so their chains overlap; the sums then run in sample order.
-      const int32_t s1 = s0 + ROUTE_BLOCK < B ? s0 + ROUTE_BLOCK : B;
-      for (int32_t s = s0; s < s1; s++) {
+    // Routing (and the softmax, a long latency chain) of every sample first: the samples are
+    // independent, so their chains overlap, and the load-balancing gradient needs the counts
+    // of the whole batch. The sums then run in sample order, as in model.c.
+    for (int32_t s = 0; s < B; s++) {
         const tm_f4 *x = pk->x + (size_t)s * n;
         // route: scores (E,) = R x; top-1 with ties to the lowest index
         tm_f4 score[MAX_E], top, best = i4_splat(0);
@@ -100,28 +99,43 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
             best = f4_select(gt, i4_splat(e), best);
         }
         choice[s] = best;
+        for (int32_t e = 0; e < E; e++) count[e] = i4_sub(count[e], i4_eq(best, i4_splat(e)));
         if (pk->lb && E > 1) {
-            tm_f4 g[MAX_E], total = zero;
-            for (int32_t e = 0; e < E; e++) total = f4_add(total, g[e] = f4_exp(f4_sub(score[e], top)));
+            // The chosen expert's exp(top - top) is 1 (NaN for a non-finite top, as tm_expf
+            // gives it): only the E - 1 others need an exp. rest[r]: the r-th expert other than best.
+            tm_f4 g[MAX_E], rest[MAX_E], total = zero, one = f4_add(f4_splat(1.0f), f4_sub(top, top));
+            for (int32_t r = 0; r + 1 < E; r++)
+                rest[r] = f4_exp(f4_sub(f4_select(i4_gt(best, i4_splat(r)), score[r], score[r + 1]), top));
+            for (int32_t e = 0; e < E; e++) {
+                tm_f4 other = e == 0 ? rest[0] : e == E - 1 ? rest[E - 2] : f4_select(i4_gt(best, i4_splat(e)), rest[e], rest[e - 1]);
+                total = f4_add(total, g[e] = f4_select(i4_eq(best, i4_splat(e)), one, other));
+            }
             for (int32_t e = 0; e < E; e++) pk->gates[(size_t)s * E + e] = f4_div(g[e], total);
         }
-      }
-      for (int32_t s = s0; s < s1; s++) {
+    }
+    // the load-balancing loss's gradient in the gates: dL/dg_e = alpha E f_e / B
+    tm_f4 dgate[MAX_E];
+    if (pk->lb && E > 1) {
+        float alpha_e = pk->lb_alpha * (float)E;
+        for (int32_t e = 0; e < E; e++) {
+            float v[TM_LANES];
+            for (int32_t l = 0; l < TM_LANES; l++) v[l] = alpha_e * ((float)i4_lane(count[e], l) / (float)B) / (float)B;
+            memcpy(&dgate[e], v, sizeof v);
+        }
+    }
+    for (int32_t s = 0; s < B; s++) {
         const tm_f4 *x = pk->x + (size_t)s * n, best = choice[s];
         tm_f4 mask[MAX_E];
         if (pk->lb && E == 1) {
             // one expert: g = exp(s - s) / exp(s - s) = 1 exactly, and its router gradient is
-            // g (dL/dg - g dL/dg) = +0, so the backward pass below is skipped (same bits)
+            // g (dL/dg - g dL/dg) = +0, so the router's backward pass is skipped (same bits)
             gate_sum[0] = d4_add_f4(gate_sum[0], f4_splat(1.0f));
         } else if (pk->lb) {
             for (int32_t e = 0; e < E; e++) gate_sum[e] = d4_add_f4(gate_sum[e], pk->gates[(size_t)s * E + e]);
         }
         // the chosen expert's weights: Wc (n,m), bc (n,)
         tm_f4 Wc[MAX_N * MAX_M], bc[MAX_N];
-        for (int32_t e = 0; e < E; e++) {
-            mask[e] = i4_eq(best, i4_splat(e));
-            count[e] = i4_sub(count[e], mask[e]);
-        }
+        for (int32_t e = 0; e < E; e++) mask[e] = i4_eq(best, i4_splat(e));
         // (masks are disjoint: and-or picks one expert's bits per lane)
         for (int32_t t = 0; t < n * hm; t++) {
             tm_f4 w = E == 1 ? W[t] : f4_and(W[t], mask[0]);
@@ -167,7 +181,16 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
                 }
             }
         }
-      }
+        if (pk->lb && E > 1) {
+            // the router's gradient from the load-balancing loss: ds_e = g_e (dL/dg_e - g . dL/dg)
+            const tm_f4 *g = pk->gates + (size_t)s * E;
+            tm_f4 gdot = zero;
+            for (int32_t e = 0; e < E; e++) gdot = f4_add(gdot, f4_mul(g[e], dgate[e]));
+            for (int32_t e = 0; e < E; e++) {
+                tm_f4 ds = f4_mul(g[e], f4_sub(dgate[e], gdot));
+                for (int32_t i = 0; i < n; i++) gR[e * n + i] = f4_add(gR[e * n + i], f4_mul(ds, x[i]));
+            }
+        }
     }
     for (int32_t l = 0; l < TM_LANES; l++) {
         double total = d4_lane(loss, l);
@@ -182,24 +205,6 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
             total += alpha_e * lb;
         }
         pk->loss[l] = (float)total;
-    }
-    if (pk->lb && E > 1) {
-        tm_f4 dgate[MAX_E];
-        float alpha_e = pk->lb_alpha * (float)E;
-        for (int32_t e = 0; e < E; e++) {
-            float v[TM_LANES];
-            for (int32_t l = 0; l < TM_LANES; l++) v[l] = alpha_e * ((float)i4_lane(count[e], l) / (float)B) / (float)B;
-            memcpy(&dgate[e], v, sizeof v);
-        }
-        for (int32_t s = 0; s < B; s++) {
-            const tm_f4 *x = pk->x + (size_t)s * n, *g = pk->gates + (size_t)s * E;
-            tm_f4 gdot = zero;
-            for (int32_t e = 0; e < E; e++) gdot = f4_add(gdot, f4_mul(g[e], dgate[e]));
-            for (int32_t e = 0; e < E; e++) {
-                tm_f4 ds = f4_mul(g[e], f4_sub(dgate[e], gdot));
-                for (int32_t i = 0; i < n; i++) gR[e * n + i] = f4_add(gR[e * n + i], f4_mul(ds, x[i]));
-            }
-        }
     }
     for (int32_t e = 0; e < E; e++)
         for (int32_t j = 0; j < hm; j++)

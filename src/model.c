@@ -139,9 +139,22 @@ void tm_model_free(tm_model *m) {
 void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t count, float *scores, float *gates,
               int32_t *chosen, float *weights) {
     int32_t E = m->E, k = m->k;
+    const int softmax = k > 1 || m->cfg.load_balance;  // else nothing needs g
+    if (E == 1 && !softmax) {  // a dense model: nothing to choose, no gate (scores unused)
+        chosen[0] = 0;
+        weights[0] = 1.0f;
+        return;
+    }
     // scores (E,) = router (E,n) . x over the nonzero entries only, a row of routerT (n,E)
     // per present feature: each score adds its terms in the order of a dot product along nz
-    if (!TM_SIMD || E < 4) {  // no SIMD, or under one vector of experts: a dot product per expert
+    if (TM_SIMD && m->Epad == 4) {  // one vector of experts
+        float padded[4];
+        tm_scores4(count, nz, x, m->routerT, padded);
+        scores[0] = padded[0];  // E stores, not a memcpy call
+        if (E > 1) scores[1] = padded[1];
+        if (E > 2) scores[2] = padded[2];
+        if (E > 3) scores[3] = padded[3];
+    } else if (!TM_SIMD) {  // a dot product per expert
         for (int32_t e = 0; e < E; e++) {
             const float *r = m->router + (size_t)e * m->n;
             float s = 0.0f;
@@ -156,7 +169,6 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
         for (int32_t t = 0; t < count; t++) tm_axpy(Ep, x[nz[t]], m->routerT + (size_t)nz[t] * Ep, padded);
         memcpy(scores, padded, (size_t)E * sizeof *scores);
     }
-    const int softmax = k > 1 || m->cfg.load_balance;  // else nothing needs g
     int no_nan = 1;
     for (int32_t e = 0; softmax && e < E; e++) no_nan &= scores[e] == scores[e];
     // top-k on the scores: softmax is monotone, so this is top-k on g without
@@ -263,7 +275,8 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
             float *h = m->h + (size_t)c * hm, *pre = m->pre + (size_t)c * n;
             // encoder over present features: x (n,) sparse, W_e (n,m) -> h (m,)
             if (hm > 1 || k == 1) {
-                memset(h, 0, (size_t)hm * sizeof *h);
+                if (hm <= 2) h[0] = h[hm - 1] = 0.0f;  // not a memset call per sample
+                else memset(h, 0, (size_t)hm * sizeof *h);
                 tm_encode(hm, cnt, nz, x, m->W + (size_t)e * n * hm, h);
             }
             // decoder: WT_e (m,n), h (m,), b_e (n,) -> pre (n,)

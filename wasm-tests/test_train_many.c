@@ -25,9 +25,10 @@ static int same(tm_model *a, tm_model *b) {
 }
 
 // Trains `count` configs alone (tm_train) and together (tm_train_many), in chunks, and
-// compares. poison >= 0: after the first chunk that model gets a huge weight, so its
-// next step goes non-finite.
-static void compare_poisoned(const char *what, char cfg[][512], int count, const int *chunks, int nchunks, int poison) {
+// compares. poison >= 0: after the first chunk that model's last `tail` parameters (all:
+// tail = 0) become `value`, so its next step goes non-finite.
+static void compare_poisoned(const char *what, char cfg[][512], int count, const int *chunks, int nchunks, int poison,
+                             int32_t tail, float value) {
     tm_model *alone[8], *many[8];
     for (int i = 0; i < count; i++) {
         alone[i] = tm_model_create(cfg[i]);
@@ -37,8 +38,10 @@ static void compare_poisoned(const char *what, char cfg[][512], int count, const
     }
     int rc_alone = TM_OK, rc_many = TM_OK;
     for (int c = 0; c < nchunks; c++) {
-        if (c == 1 && poison >= 0)
-            for (int32_t t = 0; t < tm_params_len(many[poison]); t++) tm_params(many[poison])[t] = tm_params(alone[poison])[t] = 1e30f;
+        if (c == 1 && poison >= 0) {
+            int32_t len = tm_params_len(many[poison]);
+            for (int32_t t = tail ? len - tail : 0; t < len; t++) tm_params(many[poison])[t] = tm_params(alone[poison])[t] = value;
+        }
         int rc = tm_train_many(many, count, chunks[c]);
         if (rc && !rc_many) rc_many = rc;
         for (int i = 0; i < count; i++) {
@@ -56,7 +59,7 @@ static void compare_poisoned(const char *what, char cfg[][512], int count, const
 }
 
 static void compare(const char *what, char cfg[][512], int count, const int *chunks, int nchunks) {
-    compare_poisoned(what, cfg, count, chunks, nchunks, -1);
+    compare_poisoned(what, cfg, count, chunks, nchunks, -1, 0, 0.0f);
 }
 
 int main(void) {
@@ -83,8 +86,11 @@ int main(void) {
     compare("mixed list", cfg, 7, split, 3);
     // A model that goes non-finite mid-group: the others still match, it fails as alone.
     for (int i = 0; i < 4; i++) config(cfg[i], sizeof cfg[i], 3, 1, 3, 0.5, 1.0, 70 + i, "");
-    compare_poisoned("non-finite in one lane", cfg, 4, split, 3, 2);
-    compare_poisoned("non-finite in lane 0", cfg, 4, split, 3, 0);
+    compare_poisoned("non-finite in one lane", cfg, 4, split, 3, 2, 0, 1e30f);
+    compare_poisoned("non-finite in lane 0", cfg, 4, split, 3, 0, 0, 1e30f);
+    // The last expert's router row near FLT_MAX: its score overflows to +inf and wins, so the
+    // softmax shift is inf - inf (the lanes skip the top expert's exp; its gate must still be NaN).
+    compare_poisoned("an infinite router score", cfg, 4, split, 3, 1, 3, 3e38f);
     // Bad arguments leave everything usable.
     tm_model *m = tm_model_create(cfg[0]);
     CHECK(tm_train_many(&m, 1, -1) == TM_ERR_ARG && strstr(tm_last_error(), "steps"), "negative steps: %s", tm_last_error());
