@@ -26,18 +26,31 @@ static inline void tm_axpy(int32_t n, float a, const float *restrict x, float *r
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-// Router scores of up to 4 experts over the present features: routerT (n,4) padded rows,
-// x (n,) -> s (4,) = sum_t x[nz[t]] routerT[nz[t],:], each lane summed in nz order
-static inline void tm_scores4(int32_t count, const int32_t *restrict nz, const float *restrict x,
-                              const float *restrict routerT, float *restrict s) {
+// Router scores over the present features: routerT (n,Ep) padded rows (Ep a multiple of 4),
+// x (n,) -> s (Ep,) = sum_t x[nz[t]] routerT[nz[t],:], each entry summed in nz order from +0
+// (tm_axpy's bits); up to 16 entries stay in registers over the whole sum.
+static inline void tm_rows_sum(int32_t Ep, int32_t count, const int32_t *restrict nz, const float *restrict x,
+                               const float *restrict routerT, float *restrict s) {
 #if TM_SIMD
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int32_t t = 0; t < count; t++)
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(x[nz[t]]), wasm_v128_load(routerT + (size_t)nz[t] * 4)));
-    wasm_v128_store(s, acc);
+    for (int32_t f = 0; f < Ep; f += 16) {
+        const int32_t v = Ep - f >= 16 ? 4 : (Ep - f) / 4;  // vectors in this block
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t t = 0; t < count; t++) {
+            const float *r = routerT + (size_t)nz[t] * Ep + f;
+            v128_t xt = wasm_f32x4_splat(x[nz[t]]);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xt, wasm_v128_load(r)));
+            if (v > 1) a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xt, wasm_v128_load(r + 4)));
+            if (v > 2) a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(xt, wasm_v128_load(r + 8)));
+            if (v > 3) a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(xt, wasm_v128_load(r + 12)));
+        }
+        wasm_v128_store(s + f, a0);
+        if (v > 1) wasm_v128_store(s + f + 4, a1);
+        if (v > 2) wasm_v128_store(s + f + 8, a2);
+        if (v > 3) wasm_v128_store(s + f + 12, a3);
+    }
 #else
-    s[0] = s[1] = s[2] = s[3] = 0.0f;
-    for (int32_t t = 0; t < count; t++) tm_axpy(4, x[nz[t]], routerT + (size_t)nz[t] * 4, s);
+    for (int32_t f = 0; f < Ep; f++) s[f] = 0.0f;
+    for (int32_t t = 0; t < count; t++) tm_axpy(Ep, x[nz[t]], routerT + (size_t)nz[t] * Ep, s);
 #endif
 }
 

@@ -149,7 +149,7 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     // per present feature: each score adds its terms in the order of a dot product along nz
     if (TM_SIMD && m->Epad == 4) {  // one vector of experts
         float padded[4];
-        tm_scores4(count, nz, x, m->routerT, padded);
+        tm_rows_sum(4, count, nz, x, m->routerT, padded);
         scores[0] = padded[0];  // E stores, not a memcpy call
         if (E > 1) scores[1] = padded[1];
         if (E > 2) scores[2] = padded[2];
@@ -164,9 +164,7 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     } else {
         // whole vectors over the padded rows (the padding lanes sum zeros), then the E scores
         float padded[1024];  // Epad <= 1024: E is at most 1024 by the schema
-        const int32_t Ep = m->Epad;
-        memset(padded, 0, (size_t)Ep * sizeof *padded);
-        for (int32_t t = 0; t < count; t++) tm_axpy(Ep, x[nz[t]], m->routerT + (size_t)nz[t] * Ep, padded);
+        tm_rows_sum(m->Epad, count, nz, x, m->routerT, padded);
         memcpy(scores, padded, (size_t)E * sizeof *scores);
     }
     int no_nan = 1;
