@@ -28,7 +28,7 @@ static inline void tm_axpy(int32_t n, float a, const float *restrict x, float *r
 
 // Router scores over the present features: routerT (n,Ep) padded rows (Ep a multiple of 4),
 // x (n,) -> s (Ep,) = sum_t x[nz[t]] routerT[nz[t],:], each entry summed in nz order from +0
-// (tm_axpy's bits); up to 16 entries stay in registers over the whole sum.
+// (a dot product's bits); with SIMD up to 16 entries stay in registers over the whole sum.
 static inline void tm_rows_sum(int32_t Ep, int32_t count, const int32_t *restrict nz, const float *restrict x,
                                const float *restrict routerT, float *restrict s) {
 #if TM_SIMD

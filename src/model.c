@@ -145,27 +145,17 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
         weights[0] = 1.0f;
         return;
     }
-    // scores (E,) = router (E,n) . x over the nonzero entries only, a row of routerT (n,E)
-    // per present feature: each score adds its terms in the order of a dot product along nz
-    if (TM_SIMD && m->Epad == 4) {  // one vector of experts
-        float padded[4];
-        tm_rows_sum(4, count, nz, x, m->routerT, padded);
-        scores[0] = padded[0];  // E stores, not a memcpy call
+    // scores (E,) = router (E,n) . x over the nonzero entries only: a row of routerT (n,Epad)
+    // per present feature, each score adding its terms in the order of a dot product along nz
+    float padded[1024];  // Epad <= 1024: E is at most 1024 by the schema
+    tm_rows_sum(m->Epad, count, nz, x, m->routerT, padded);
+    if (E > 4) {
+        memcpy(scores, padded, (size_t)E * sizeof *scores);
+    } else {  // the MoEs of the figures: E stores, not a memcpy call per sample
+        scores[0] = padded[0];
         if (E > 1) scores[1] = padded[1];
         if (E > 2) scores[2] = padded[2];
         if (E > 3) scores[3] = padded[3];
-    } else if (!TM_SIMD) {  // a dot product per expert
-        for (int32_t e = 0; e < E; e++) {
-            const float *r = m->router + (size_t)e * m->n;
-            float s = 0.0f;
-            for (int32_t t = 0; t < count; t++) s += r[nz[t]] * x[nz[t]];
-            scores[e] = s;
-        }
-    } else {
-        // whole vectors over the padded rows (the padding lanes sum zeros), then the E scores
-        float padded[1024];  // Epad <= 1024: E is at most 1024 by the schema
-        tm_rows_sum(m->Epad, count, nz, x, m->routerT, padded);
-        memcpy(scores, padded, (size_t)E * sizeof *scores);
     }
     int no_nan = 1;
     for (int32_t e = 0; softmax && e < E; e++) no_nan &= scores[e] == scores[e];
