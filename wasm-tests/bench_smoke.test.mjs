@@ -47,3 +47,22 @@ test('bench/run.sh --smoke (Node part) prints every workload with finite numbers
   assert.deepEqual(listed, [...MAIN, ...LANES, ...FIG4], 'bench_train --list: the default workloads');
   assert.doesNotMatch(report, /NaN|undefined|Infinity/);
 }));
+
+// bench/compare.mjs (paired timing of two builds) runs and reports; again no timing asserted.
+const WASM = process.env.TOYMOE_WASM ?? join(REPO, 'web', 'build', 'toymoe.wasm');
+const noCompare = !existsSync(WASM) ? `not built: ${WASM}` : !existsSync(join(BUILD, 'bench_train')) ? `not built: ${join(BUILD, 'bench_train')}` : false;
+test('bench/compare.mjs times two builds in alternation (Node) and rejects bad arguments', { skip: noCompare, timeout: 120000 }, () => {
+  const run = (args) => execFileSync(process.execPath, [join(REPO, 'bench', 'compare.mjs'), ...args], {
+    cwd: REPO, env: { ...process.env, TOYMOE_BUILD: BUILD }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 110000,
+  });
+  const ids = ['fig2', 'fig4-2x1-E1', 'phase-single'];
+  const lines = run([WASM, WASM, '--in', 'node', '--pairs', '4', '--ids', ids.join(',')]).trim().split('\n');
+  assert.deepEqual(lines.map((l) => l.split(/\s+/)[1]), ids, 'one line per workload, in order');
+  for (const l of lines) {
+    const m = l.match(/new\/old ([0-9.]+) \(quartiles ([0-9.]+)-([0-9.]+), 4 pairs\)/);
+    assert.ok(m && Number(m[2]) <= Number(m[1]) && Number(m[1]) <= Number(m[3]) && Number(m[1]) > 0, l);
+  }
+  for (const [args, why] of [[[WASM], /two wasm files/], [[WASM, WASM, '--ids', 'nope'], /unknown workload nope/], [[WASM, WASM, '--pairs', '2'], /--pairs/]]) {
+    assert.throws(() => run(args), (e) => e.status === 2 && why.test(e.stderr), `${args.join(' ')}: exit 2, ${why}`);
+  }
+});

@@ -1,0 +1,45 @@
+// Paired timing of two builds of the lab (bench/compare.mjs): both wasm modules live in one
+// process, and their calls alternate, so the machine's drift (other tenants, clocks) hits both
+// alike; the median of the per-pair ratios is far steadier than two separate runs. No DOM:
+// runs in Node and in a module worker.
+
+// One workload of `bench_train --list` on one Lab: a function that trains it a little.
+// Multi-model workloads train 40 of their models one step each: 4 per trainMany call (one
+// per SIMD lane), or one per train call for the "lanes" group (phase-single), as bench_train.
+function setup(lab, w) {
+  if (w.models > 1) {
+    const models = [];
+    for (let i = 0; i < 40; i++) models.push(lab.createModel({ ...w.config, seed: i, steps: 1e6 }));
+    if (w.group === 'lanes') return () => { for (const m of models) m.train(1); };
+    return () => { for (let i = 0; i < models.length; i += 4) lab.trainMany(models.slice(i, i + 4), 1); };
+  }
+  const model = lab.createModel({ ...w.config, steps: 1e7 });
+  return () => model.train(4);
+}
+
+const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
+
+/**
+ * Time workload w on labs [old, new], `pairs` pairs of timings in alternating order.
+ * @returns {{id: string, oldMs: number, newMs: number, ratio: number, q25: number, q75: number, pairs: number}}
+ *   oldMs/newMs: median ms per timing; ratio: median of new/old per pair, q25/q75 its quartiles.
+ */
+export function pairedRun(labs, w, pairs = 30, now = () => performance.now()) {
+  const run = labs.map((lab) => setup(lab, w));
+  for (let i = 0; i < 20; i++) { run[0](); run[1](); }  // warm-up: let the engine tier up
+  const t0 = now();
+  run[0]();
+  const reps = Math.max(1, Math.ceil(25 / Math.max(now() - t0, 0.01)));  // ~25 ms per timing
+  const ms = [[], []], ratios = [];
+  for (let p = 0; p < pairs; p++) {
+    const d = [0, 0];
+    for (const i of p % 2 ? [1, 0] : [0, 1]) {
+      const s = now();
+      for (let r = 0; r < reps; r++) run[i]();
+      d[i] = now() - s;
+    }
+    ms[0].push(d[0]); ms[1].push(d[1]); ratios.push(d[1] / d[0]);
+  }
+  return { id: w.id, oldMs: quantile(ms[0], 0.5), newMs: quantile(ms[1], 0.5), ratio: quantile(ratios, 0.5),
+    q25: quantile(ratios, 0.25), q75: quantile(ratios, 0.75), pairs };
+}
