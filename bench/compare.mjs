@@ -8,7 +8,7 @@
 //
 // OLD/NEW: SIMD builds of web/build/toymoe.wasm (e.g. copy it aside, change the code, rebuild).
 // --ids: workloads of `build/bench_train --list` (default: the main ones and the fig4 lanes);
-// --pairs: timings per build and workload (default 30, ~25 ms each); --in: default chromium.
+// --pairs: timings per build and workload (default 30, 25-50 ms each); --in: default chromium.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';

@@ -26,10 +26,14 @@ const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(value
  */
 export function pairedRun(labs, w, pairs = 30, now = () => performance.now()) {
   const run = labs.map((lab) => setup(lab, w));
-  for (let i = 0; i < 20; i++) { run[0](); run[1](); }  // warm-up: let the engine tier up
-  const t0 = now();
-  run[0]();
-  const reps = Math.max(1, Math.ceil(25 / Math.max(now() - t0, 0.01)));  // ~25 ms per timing
+  for (const t0 = now(); now() - t0 < 600;) { run[0](); run[1](); }  // warm-up: let the engine tier up
+  let reps = 1;  // calls per timing: doubled until one timing takes 25 ms
+  for (;;) {
+    const t0 = now();
+    for (let r = 0; r < reps; r++) run[0]();
+    if (now() - t0 >= 25 || reps >= 1 << 20) break;
+    reps *= 2;
+  }
   const ms = [[], []], ratios = [];
   for (let p = 0; p < pairs; p++) {
     const d = [0, 0];
