@@ -3,18 +3,20 @@
 // alike; the median of the per-pair ratios is far steadier than two separate runs. No DOM:
 // runs in Node and in a module worker.
 
-// One workload of `bench_train --list` on one Lab: a function that trains it a little.
+// One workload of `bench_train --list` on one Lab: {run, free}, run trains it a little.
 // Multi-model workloads train 40 of their models one step each: 4 per trainMany call (one
 // per SIMD lane), or one per train call for the "lanes" group (phase-single), as bench_train.
 function setup(lab, w) {
   if (w.models > 1) {
     const models = [];
     for (let i = 0; i < 40; i++) models.push(lab.createModel({ ...w.config, seed: i, steps: 1e6 }));
-    if (w.group === 'lanes') return () => { for (const m of models) m.train(1); };
-    return () => { for (let i = 0; i < models.length; i += 4) lab.trainMany(models.slice(i, i + 4), 1); };
+    const groups = [];
+    for (let i = 0; i < models.length; i += 4) groups.push(models.slice(i, i + 4));
+    const run = w.group === 'lanes' ? () => { for (const m of models) m.train(1); } : () => { for (const g of groups) lab.trainMany(g, 1); };
+    return { run, free: () => { for (const m of models) m.free(); } };
   }
   const model = lab.createModel({ ...w.config, steps: 1e7 });
-  return () => model.train(4);
+  return { run: () => model.train(4), free: () => model.free() };
 }
 
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
@@ -25,7 +27,7 @@ const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(value
  *   oldMs/newMs: median ms per timing; ratio: median of new/old per pair, q25/q75 its quartiles.
  */
 export function pairedRun(labs, w, pairs = 30, now = () => performance.now()) {
-  const run = labs.map((lab) => setup(lab, w));
+  const made = labs.map((lab) => setup(lab, w)), run = made.map((x) => x.run);
   for (const t0 = now(); now() - t0 < 600;) { run[0](); run[1](); }  // warm-up: let the engine tier up
   let reps = 1;  // calls per timing: doubled until one timing takes 25 ms
   for (;;) {
@@ -44,6 +46,7 @@ export function pairedRun(labs, w, pairs = 30, now = () => performance.now()) {
     }
     ms[0].push(d[0]); ms[1].push(d[1]); ratios.push(d[1] / d[0]);
   }
+  for (const x of made) x.free();  // the next workload starts from the same wasm memory
   return { id: w.id, oldMs: quantile(ms[0], 0.5), newMs: quantile(ms[1], 0.5), ratio: quantile(ratios, 0.5),
     q25: quantile(ratios, 0.25), q75: quantile(ratios, 0.75), pairs };
 }
