@@ -8,6 +8,7 @@
 //
 // OLD/NEW: SIMD builds of web/build/toymoe.wasm (e.g. copy it aside, change the code, rebuild).
 // --ids: workloads of `build/bench_train --list` (default: the main ones and the fig4 lanes);
+//   OLDID:NEWID times two workloads, one per build (dense100:dense100-xo, one file twice: a config);
 // --pairs: timings per build and workload (default 30, 25-50 ms each); --in: default chromium.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,7 +34,7 @@ function parseArgs(argv) {
     if (a === '--ids') opts.ids = argv[++i];
     else if (a === '--pairs') opts.pairs = Number(argv[++i]);
     else if (a === '--in') opts.where = argv[++i];
-    else if (a === '-h' || a === '--help') { console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).join('\n')); process.exit(0); }
+    else if (a === '-h' || a === '--help') { console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).join('\n')); process.exit(0); }
     else if (a.startsWith('--')) fail(`unknown option ${a} (see --help)`);
     else opts.files.push(a);
   }
@@ -48,7 +49,11 @@ function workloads(ids) {
   const bin = path.join(BUILD, 'bench_train');
   if (!fs.existsSync(bin)) fail(`${bin} is missing: build first (bash scripts/setup.sh)`);
   const all = execFileSync(bin, ['--list'], { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
-  return ids.split(',').map((id) => all.find((w) => w.id === id) ?? fail(`unknown workload ${id}; known: ${all.map((w) => w.id).join(', ')}`));
+  const find = (id) => all.find((w) => w.id === id) ?? fail(`unknown workload ${id}; known: ${all.map((w) => w.id).join(', ')}`);
+  return ids.split(',').map((spec) => {
+    const [id, vs] = spec.split(':');
+    return vs ? { ...find(id), vs: find(vs) } : find(id);
+  });
 }
 
 function print(where, r) {

@@ -22,12 +22,13 @@ function setup(lab, w) {
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
 
 /**
- * Time workload w on labs [old, new], `pairs` pairs of timings in alternating order.
+ * Time workload w on labs [old, new] (w.vs, if given, on new), `pairs` pairs of timings in alternating order.
  * @returns {{id: string, oldMs: number, newMs: number, ratio: number, q25: number, q75: number, pairs: number}}
  *   oldMs/newMs: median ms per timing; ratio: median of new/old per pair, q25/q75 its quartiles.
  */
 export function pairedRun(labs, w, pairs = 30, now = () => performance.now()) {
-  const made = labs.map((lab) => setup(lab, w)), run = made.map((x) => x.run);
+  // w.vs: the new build runs that workload instead (the same build with another config, say)
+  const made = labs.map((lab, i) => setup(lab, i && w.vs ? w.vs : w)), run = made.map((x) => x.run);
   for (const t0 = now(); now() - t0 < 600;) { run[0](); run[1](); }  // warm-up: let the engine tier up
   let reps = 1;  // calls per timing: doubled until one timing takes 25 ms
   for (;;) {
@@ -47,6 +48,6 @@ export function pairedRun(labs, w, pairs = 30, now = () => performance.now()) {
     ms[0].push(d[0]); ms[1].push(d[1]); ratios.push(d[1] / d[0]);
   }
   for (const x of made) x.free();  // the next workload starts from the same wasm memory
-  return { id: w.id, oldMs: quantile(ms[0], 0.5), newMs: quantile(ms[1], 0.5), ratio: quantile(ratios, 0.5),
+  return { id: w.vs ? `${w.id}:${w.vs.id}` : w.id, oldMs: quantile(ms[0], 0.5), newMs: quantile(ms[1], 0.5), ratio: quantile(ratios, 0.5),
     q25: quantile(ratios, 0.25), q75: quantile(ratios, 0.75), pairs };
 }

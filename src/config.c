@@ -26,6 +26,7 @@ static const char *const router_opts[] = {"xavier", "zero", "diagonal", "khot_or
 static const char *const schedule_opts[] = {"constant", "linear", "cosine", NULL};
 static const char *const loss_opts[] = {"sum", "mean", NULL};
 static const char *const usage_opts[] = {"dense", "sparse", NULL};
+static const char *const data_rng_opts[] = {"pcg32", "xoshiro", NULL};
 
 #define OFF(f) offsetof(tm_config, f)
 static const field fields[] = {
@@ -56,6 +57,9 @@ static const field fields[] = {
     {"lb_alpha", F_NUM, OFF(lb_alpha), 0, 100, 0, 0, 0.01, NULL, "load-balancing weight alpha"},
     {"usage_inputs", F_OPT, OFF(usage_inputs), 0, 0, 0, 0, TM_USAGE_DENSE, usage_opts,
      "expert-usage inputs: dense (all features present, as the reference's Table 1) or sparse (the model's p)"},
+    {"data_rng", F_OPT, OFF(data_rng), 0, 0, 0, 0, TM_DATA_RNG_PCG32, data_rng_opts,
+     "generator of the training data: pcg32 (every preset) or xoshiro (4 xoshiro128+ side by side, "
+     "vectorised: faster, the same distribution, other draws)"},
     {"seed", F_NUM, OFF(seed), 0, 4294967295.0, 0, 0, 0, NULL, "seed of every random draw (integer)"},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))

@@ -11,6 +11,7 @@ enum { TM_ROUTER_XAVIER, TM_ROUTER_ZERO, TM_ROUTER_DIAGONAL, TM_ROUTER_KHOT_ORDE
 enum { TM_SCHED_CONSTANT, TM_SCHED_LINEAR, TM_SCHED_COSINE };
 enum { TM_LOSS_SUM, TM_LOSS_MEAN };
 enum { TM_USAGE_DENSE, TM_USAGE_SPARSE };
+enum { TM_DATA_RNG_PCG32, TM_DATA_RNG_XOSHIRO };
 
 typedef struct {
     int32_t n, m, experts, k;
@@ -27,6 +28,7 @@ typedef struct {
     int32_t load_balance;
     double lb_alpha;
     int32_t usage_inputs;
+    int32_t data_rng;
     double seed;  // an integer in [0, 2^32); double so JSON/JS round-trip exactly
 } tm_config;
 

@@ -21,7 +21,7 @@ static int64_t draw_capacity(int64_t n) {
 uint64_t tm_batch_bytes(int32_t batch, int32_t n) {
     uint64_t cap = (uint64_t)draw_capacity(n);
     return (uint64_t)batch * (uint64_t)n * (sizeof(float) + sizeof(int32_t)) + (uint64_t)batch * sizeof(int32_t) +
-           cap * sizeof(uint32_t) + (cap / 64 + 1) * sizeof(uint64_t);
+           cap * sizeof(uint32_t) + (cap / 64 + 1) * (sizeof(uint64_t) + sizeof(tm_rng4));
 }
 
 int tm_batch_init(tm_batch *b, int32_t batch, int32_t n) {
@@ -33,13 +33,14 @@ int tm_batch_init(tm_batch *b, int32_t batch, int32_t n) {
     b->nz_count = calloc((size_t)batch, sizeof *b->nz_count);
     b->draws = malloc((size_t)b->draw_cap * sizeof *b->draws);
     b->hits = malloc(((size_t)b->draw_cap / 64 + 1) * sizeof *b->hits);
-    if (!b->x || !b->nz || !b->nz_count || !b->draws || !b->hits) { tm_batch_free(b); return TM_ERR_MEMORY; }
+    b->marks = malloc(((size_t)b->draw_cap / 64 + 1) * sizeof *b->marks);
+    if (!b->x || !b->nz || !b->nz_count || !b->draws || !b->hits || !b->marks) { tm_batch_free(b); return TM_ERR_MEMORY; }
     return TM_OK;
 }
 
 void tm_batch_free(tm_batch *b) {
-    free(b->x); free(b->nz); free(b->nz_count); free(b->draws); free(b->hits);
-    b->x = NULL; b->nz = NULL; b->nz_count = NULL; b->draws = NULL; b->hits = NULL;
+    free(b->x); free(b->nz); free(b->nz_count); free(b->draws); free(b->hits); free(b->marks);
+    b->x = NULL; b->nz = NULL; b->nz_count = NULL; b->draws = NULL; b->hits = NULL; b->marks = NULL;
 }
 
 // The first set bit at or after pos (the last word holds a sentinel bit, so there is one).
@@ -109,6 +110,56 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
         b->nz_count[s] = count;
     }
     if (filled) rng->state = tm_rng_state_ahead(&base, (uint64_t)pos);
+}
+
+// As tm_batch_sample, reading draws of the xoshiro stream generated ahead. Any path reads
+// the same draws in the same order; a refill regenerates from the step holding the first
+// unread draw. Without SIMD, or with short rows or dense features, each feature is tested
+// in turn (the jump's reasons above).
+void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
+    const int32_t n = b->n, cap = b->draw_cap;
+    const uint32_t threshold = tm_presence_threshold(p);
+    const int jump = TM_SIMD && n >= SAMPLE_JUMP_MIN_N && threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
+    tm_rng4 gen = *rng;  // the state of draws[0]'s step
+    int32_t pos = 0;     // the next unread draw
+    int filled = 0;
+    if (jump) memset(b->x, 0, (size_t)b->batch * n * sizeof *b->x);
+    for (int32_t s = 0; s < b->batch; s++) {
+        if (!filled || cap - pos < 2 * n) {  // a sample reads at most 2n draws
+            if (filled) { gen = tm_rng4_at(b->marks, pos >> 2); pos &= 3; }
+            filled = 1;
+            tm_rng4 ahead = gen;
+            tm_rng4_fill(&ahead, b->draws, cap / 4, b->marks);
+            if (jump) {
+                tm_below_bits(cap, b->draws, threshold, b->hits);
+                b->hits[cap / 64] = 1;  // sentinel
+            }
+        }
+        float *x = b->x + (size_t)s * n;
+        int32_t *nz = b->nz + (size_t)s * n, count = 0, i = 0;
+        if (jump) {
+            while (i < n) {
+                int32_t gap = next_hit(b->hits, pos) - pos;
+                if (gap >= n - i) { pos += n - i; break; }
+                i += gap;
+                pos += gap;
+                x[i] = tm_uniform_of(b->draws[pos + 1]);
+                nz[count++] = i++;
+                pos += 2;
+            }
+        } else {
+            for (; i < n; i++) {
+                if ((b->draws[pos++] >> 8) < threshold) {
+                    x[i] = tm_uniform_of(b->draws[pos++]);
+                    nz[count++] = i;
+                } else {
+                    x[i] = 0.0f;
+                }
+            }
+        }
+        b->nz_count[s] = count;
+    }
+    if (filled) *rng = tm_rng4_at(b->marks, (pos + 3) >> 2);  // the next whole step
 }
 
 uint32_t tm_presence_threshold(float p) {

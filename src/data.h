@@ -13,6 +13,7 @@ typedef struct {
     // hits (draw_cap/64 + 1,) one bit per draw, set where it passes the presence test.
     uint32_t *draws;
     uint64_t *hits;
+    tm_rng4 *marks;  // (draw_cap/64 + 1,) the xoshiro stream's state every 16 steps of draws
     int32_t draw_cap;
 } tm_batch;
 
@@ -22,6 +23,10 @@ void tm_batch_free(tm_batch *b);
 // Each feature present with probability p, value U[0,1): per feature one draw of rng for
 // presence and, if present, the next for the value (the same stream as a plain loop).
 void tm_batch_sample(tm_batch *b, float p, tm_rng *rng);
+// The same rule on the xoshiro stream (config data_rng): presence from one draw, the value
+// from the next when present; each batch then skips to the stream's next whole step (a
+// multiple of 4 draws), so rng's state stays a plain generator state.
+void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng);
 // tm_rng_uniform(r) < p in integers: (tm_rng_u32(r) >> 8) < tm_presence_threshold(p).
 uint32_t tm_presence_threshold(float p);
 // Rebuild the sparse index from b->x (after editing x by hand).

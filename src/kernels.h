@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include "rng.h"
 
 #if defined(__wasm_simd128__) && !defined(TM_NO_SIMD)
 #include <wasm_simd128.h>
@@ -273,6 +274,63 @@ static inline void tm_below_bits(int32_t count, const uint32_t *restrict draws, 
 #endif
         bits[w] = word;
     }
+}
+
+// One xoshiro128+ step of the 4 generators of r (rng.h): out (4,) their outputs.
+#if TM_SIMD
+static inline v128_t tm_rng4_step_v(v128_t *s0, v128_t *s1, v128_t *s2, v128_t *s3) {
+    v128_t out = wasm_i32x4_add(*s0, *s3), t = wasm_i32x4_shl(*s1, 9);
+    *s2 = wasm_v128_xor(*s2, *s0); *s3 = wasm_v128_xor(*s3, *s1);
+    *s1 = wasm_v128_xor(*s1, *s2); *s0 = wasm_v128_xor(*s0, *s3);
+    *s2 = wasm_v128_xor(*s2, t);
+    *s3 = wasm_v128_or(wasm_i32x4_shl(*s3, 11), wasm_u32x4_shr(*s3, 21));
+    return out;
+}
+#endif
+
+// draws (4 steps,) = the next 4*steps draws of r's stream; r advances by `steps`. With marks
+// (steps/16 + 1,) non-NULL, marks[i] = the state before step 16i (so any step's state is
+// a mark and at most 15 steps away: tm_rng4_skip).
+static inline void tm_rng4_fill(tm_rng4 *restrict r, uint32_t *restrict draws, int32_t steps, tm_rng4 *restrict marks) {
+#if TM_SIMD
+    v128_t s0 = wasm_v128_load(r->s[0]), s1 = wasm_v128_load(r->s[1]), s2 = wasm_v128_load(r->s[2]),
+           s3 = wasm_v128_load(r->s[3]);
+    for (int32_t j = 0; j < steps; j++) {
+        if (marks && !(j & 15)) {
+            tm_rng4 *k = &marks[j >> 4];
+            wasm_v128_store(k->s[0], s0); wasm_v128_store(k->s[1], s1);
+            wasm_v128_store(k->s[2], s2); wasm_v128_store(k->s[3], s3);
+        }
+        wasm_v128_store(draws + 4 * (size_t)j, tm_rng4_step_v(&s0, &s1, &s2, &s3));
+    }
+    wasm_v128_store(r->s[0], s0); wasm_v128_store(r->s[1], s1);
+    wasm_v128_store(r->s[2], s2); wasm_v128_store(r->s[3], s3);
+#else
+    for (int32_t j = 0; j < steps; j++) {
+        if (marks && !(j & 15)) marks[j >> 4] = *r;
+        for (int l = 0; l < 4; l++) {
+            uint32_t *s0 = &r->s[0][l], *s1 = &r->s[1][l], *s2 = &r->s[2][l], *s3 = &r->s[3][l];
+            uint32_t t = *s1 << 9;
+            draws[4 * (size_t)j + l] = *s0 + *s3;
+            *s2 ^= *s0; *s3 ^= *s1; *s1 ^= *s2; *s0 ^= *s3; *s2 ^= t;
+            *s3 = (*s3 << 11) | (*s3 >> 21);
+        }
+    }
+#endif
+    if (marks && !(steps & 15)) marks[steps >> 4] = *r;
+}
+
+// r advances by `steps` (its draws unused).
+static inline void tm_rng4_skip(tm_rng4 *r, int32_t steps) {
+    uint32_t sink[4];
+    for (int32_t j = 0; j < steps; j++) tm_rng4_fill(r, sink, 1, NULL);
+}
+
+// The state `step` steps after marks[0], from tm_rng4_fill's marks.
+static inline tm_rng4 tm_rng4_at(const tm_rng4 *marks, int32_t step) {
+    tm_rng4 r = marks[step >> 4];
+    tm_rng4_skip(&r, step & 15);
+    return r;
 }
 
 // The decoder, 16 outputs at a time held in registers: WT (m,n), h (m,), b (n,) -> pre (n,)

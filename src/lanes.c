@@ -23,6 +23,13 @@ typedef struct {
     tm_f4 imp[MAX_N];
     tm_rng rng[TM_LANES];
     uint32_t threshold[TM_LANES];  // presence test per model (sample_lanes)
+    // The xoshiro stream (data_rng): each model's generator, and per lane draws (draw_cap,)
+    // and their marks (draw_cap/64 + 1,), room for a whole batch.
+    int xoshiro;
+    tm_rng4 rng4[TM_LANES];
+    uint32_t *draws;
+    tm_rng4 *marks;
+    int32_t draw_cap;
     float loss[TM_LANES];
 } pack;
 
@@ -31,7 +38,8 @@ static int same_shape(const tm_model *a, const tm_model *b) {
     return x->n == y->n && x->m == y->m && x->experts == y->experts && x->k == y->k && x->batch == y->batch &&
            x->loss == y->loss && x->load_balance == y->load_balance && x->lb_alpha == y->lb_alpha && x->lr == y->lr &&
            x->schedule == y->schedule && x->steps == y->steps && x->weight_decay == y->weight_decay &&
-           x->beta1 == y->beta1 && x->beta2 == y->beta2 && x->eps == y->eps && a->step == b->step;
+           x->beta1 == y->beta1 && x->beta2 == y->beta2 && x->eps == y->eps && x->data_rng == y->data_rng &&
+           a->step == b->step;
 }
 
 static int fits(const tm_model *m) {
@@ -64,6 +72,35 @@ static void sample_lanes(tm_rng *rng, const uint32_t *threshold, int32_t count, 
         memcpy(&x[t], v, sizeof v);
     }
     for (int l = 0; l < TM_LANES; l++) rng[l].state = state[l];
+}
+
+// sample_lanes on the xoshiro stream, as tm_batch_sample4 reads it: each lane's draws are
+// generated (SIMD, 4 per step) a block ahead of its read position, then read branch-free.
+static void sample_lanes4(pack *pk, int32_t count, tm_f4 *x) {
+    enum { BLOCK = 64 };  // elements between refills; a block reads at most 2 BLOCK draws
+    const int32_t mark_cap = pk->draw_cap / 64 + 1;
+    int32_t pos[TM_LANES] = {0}, made[TM_LANES] = {0};
+    tm_rng4 gen[TM_LANES];
+    memcpy(gen, pk->rng4, sizeof gen);
+    for (int32_t t0 = 0; t0 < count; t0 += BLOCK) {
+        const int32_t end = t0 + BLOCK < count ? t0 + BLOCK : count;
+        for (int l = 0; l < TM_LANES; l++)
+            for (; made[l] - pos[l] < 2 * BLOCK; made[l] += 64)
+                tm_rng4_fill(&gen[l], pk->draws + (size_t)l * pk->draw_cap + made[l], 16,
+                             pk->marks + (size_t)l * mark_cap + made[l] / 64);
+        for (int32_t t = t0; t < end; t++) {
+            float v[TM_LANES];
+            for (int l = 0; l < TM_LANES; l++) {
+                const uint32_t *d = pk->draws + (size_t)l * pk->draw_cap + pos[l];
+                int present = (d[0] >> 8) < pk->threshold[l];
+                float value = tm_uniform_of(d[1]);
+                v[l] = present ? value : 0.0f;
+                pos[l] += 1 + present;
+            }
+            memcpy(&x[t], v, sizeof v);
+        }
+    }
+    for (int l = 0; l < TM_LANES; l++) pk->rng4[l] = tm_rng4_at(pk->marks + (size_t)l * mark_cap, (pos[l] + 3) >> 2);
 }
 
 // The loss of one batch in every lane (pk->loss) and the gradient (pk->grad): model.c's
@@ -249,7 +286,16 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
     if (steps <= 0 || count < 1 || count > TM_LANES || m0->step > INT32_MAX - steps) return 0;
     size_t P = (size_t)pk.P;
     tm_f4 *arena = malloc((7 * P + (size_t)pk.B * (pk.n + pk.E + 1)) * sizeof *arena);
-    if (!arena) return 0;  // tm_train then does the work
+    pk.xoshiro = c->data_rng == TM_DATA_RNG_XOSHIRO;
+    pk.draw_cap = (2 * pk.B * pk.n + 3 * 64 + 63) / 64 * 64;  // 2 draws per element, one block ahead
+    if (pk.xoshiro) {
+        pk.draws = malloc((size_t)TM_LANES * pk.draw_cap * sizeof *pk.draws);
+        pk.marks = malloc((size_t)TM_LANES * (pk.draw_cap / 64 + 1) * sizeof *pk.marks);
+    }
+    if (!arena || (pk.xoshiro && (!pk.draws || !pk.marks))) {  // tm_train then does the work
+        free(arena); free(pk.draws); free(pk.marks);
+        return 0;
+    }
     pk.params = arena; pk.adam_m = arena + P; pk.adam_v = arena + 2 * P; pk.grad = arena + 3 * P; pk.saved = arena + 4 * P;
     pk.x = arena + 7 * P; pk.gates = pk.x + (size_t)pk.B * pk.n; pk.choice = pk.gates + (size_t)pk.B * pk.E;
     // Spare lanes repeat model 0; their results are dropped.
@@ -260,17 +306,25 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
         lane_copy(pk.adam_v, m->adam_v, pk.P, l);
         lane_copy(pk.imp, m->importance, pk.n, l);
         pk.rng[l] = m->data_rng;
+        pk.rng4[l] = m->data_rng4;
         pk.threshold[l] = tm_presence_threshold((float)m->cfg.p);
     }
     int32_t done = 0;
     for (; done < steps; done++) {
         tm_rng rng_before[TM_LANES];
+        tm_rng4 rng4_before[TM_LANES];
         memcpy(rng_before, pk.rng, sizeof rng_before);
-        sample_lanes(pk.rng, pk.threshold, pk.B * pk.n, pk.x);
+        memcpy(rng4_before, pk.rng4, sizeof rng4_before);
+        if (pk.xoshiro) sample_lanes4(&pk, pk.B * pk.n, pk.x);
+        else sample_lanes(pk.rng, pk.threshold, pk.B * pk.n, pk.x);
         batch_any(&pk);
         unsigned ok = finite_lanes(pk.grad, pk.P);
         for (int l = 0; l < TM_LANES; l++) if (!isfinite(pk.loss[l])) ok &= ~(1u << l);
-        if (ok != (1u << TM_LANES) - 1) { memcpy(pk.rng, rng_before, sizeof rng_before); break; }
+        if (ok != (1u << TM_LANES) - 1) {
+            memcpy(pk.rng, rng_before, sizeof rng_before);
+            memcpy(pk.rng4, rng4_before, sizeof rng4_before);
+            break;
+        }
         float lr = tm_schedule_lr(c->schedule, (float)c->lr, m0->step, c->steps);
         memcpy(pk.saved, pk.params, 3 * P * sizeof *pk.params);  // params | adam_m | adam_v
         tm_adamw_step(pk.P * TM_LANES, (float *)pk.params, (const float *)pk.grad, (float *)pk.adam_m, (float *)pk.adam_v, lr,
@@ -278,6 +332,7 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
         if (finite_lanes(pk.params, pk.P) != (1u << TM_LANES) - 1) {
             memcpy(pk.params, pk.saved, 3 * P * sizeof *pk.params);
             memcpy(pk.rng, rng_before, sizeof rng_before);
+            memcpy(pk.rng4, rng4_before, sizeof rng4_before);
             break;
         }
         for (int32_t l = 0; l < count; l++) tm_record_loss(models[l], pk.loss[l]);
@@ -289,8 +344,9 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
         lane_get(m->adam_m, pk.adam_m, pk.P, l);
         lane_get(m->adam_v, pk.adam_v, pk.P, l);
         m->data_rng = pk.rng[l];
+        m->data_rng4 = pk.rng4[l];
         tm_model_sync_transpose(m);
     }
-    free(arena);
+    free(arena); free(pk.draws); free(pk.marks);
     return done;
 }

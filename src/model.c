@@ -124,6 +124,7 @@ tm_model *tm_model_new(const tm_config *c) {
                   (uint32_t)c->perm_seed);
     uint32_t seed = (uint32_t)c->seed;
     tm_rng_seed(&m->data_rng, seed, TM_STREAM_DATA);
+    tm_rng4_seed(&m->data_rng4, seed, TM_STREAM_DATA);
     tm_model_init_params(m, seed);
     return m;
 }

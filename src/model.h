@@ -40,7 +40,8 @@ struct tm_model {
     int32_t *chosen;    // (k,)
     float *batch_gates; // (batch,E) router probabilities, kept for load balancing
     int32_t *batch_choice; // (batch,k) selected experts, kept for metrics
-    tm_rng data_rng;
+    tm_rng data_rng;     // the data stream when cfg.data_rng is pcg32
+    tm_rng4 data_rng4;   // ... and when it is xoshiro
     int32_t step, nonfinite_step;
     char failure[200];  // why training stopped (nonfinite_step >= 0), repeated by later tm_train calls
     float last_loss;

@@ -55,3 +55,22 @@ void tm_rng_fill(const tm_rng *r, uint32_t *draws, int32_t count) {
     uint64_t rest[3] = {s0, s1, s2};
     for (int32_t j = 0; t < count; t++, j++) draws[t] = tm_pcg_output(rest[j]);
 }
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void tm_rng4_seed(tm_rng4 *r, uint64_t seed, uint64_t stream) {
+    uint64_t x = seed ^ (stream << 32);  // seed < 2^32: distinct (seed, stream) pairs, distinct starts
+    for (int w = 0; w < 4; w++)
+        for (int l = 0; l < 4; l += 2) {
+            uint64_t z = splitmix64(&x);
+            r->s[w][l] = (uint32_t)z;
+            r->s[w][l + 1] = (uint32_t)(z >> 32);
+        }
+    for (int l = 0; l < 4; l++)  // the all-zero state is xoshiro's one fixed point
+        if (!(r->s[0][l] | r->s[1][l] | r->s[2][l] | r->s[3][l])) r->s[0][l] = 1;
+}

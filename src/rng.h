@@ -33,4 +33,11 @@ void tm_rng_fill(const tm_rng *r, uint32_t *draws, int32_t count);
 float tm_rng_normal(tm_rng *r);                // N(0,1), Box-Muller
 uint32_t tm_rng_below(tm_rng *r, uint32_t n);  // [0,n), unbiased
 void tm_rng_shuffle(tm_rng *r, int32_t *a, int32_t n);
+
+// The vectorised data stream (config data_rng = xoshiro): 4 xoshiro128+ generators
+// (Blackman & Vigna) side by side, s[w][l] word w of generator l, so one SIMD step gives
+// 4 draws; draw 4j + l of the stream is generator l's j-th output. Steps live in
+// kernels.h (tm_rng4_fill, tm_rng4_skip), the only file with SIMD.
+typedef struct { uint32_t s[4][4]; } tm_rng4;
+void tm_rng4_seed(tm_rng4 *r, uint64_t seed, uint64_t stream);
 #endif

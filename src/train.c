@@ -53,7 +53,8 @@ int tm_train(tm_model *m, int32_t steps) {
     tm_model_sync_transpose(m);  // the caller may have written the arena
     for (int32_t s = 0; s < steps; s++) {
         if (m->step == INT32_MAX) return tm_fail(TM_ERR_STATE, "train: step counter is at its limit");
-        tm_batch_sample(&m->batch, (float)c->p, &m->data_rng);
+        if (c->data_rng == TM_DATA_RNG_XOSHIRO) tm_batch_sample4(&m->batch, (float)c->p, &m->data_rng4);
+        else tm_batch_sample(&m->batch, (float)c->p, &m->data_rng);
         float loss = tm_model_batch(m, &m->batch, 1);
         if (!isfinite(loss) || !all_finite(m->grad, m->nparams)) {
             tm_fail(TM_ERR_NONFINITE, "train: loss became non-finite at step %d; lower lr (now %g)", m->step, c->lr);

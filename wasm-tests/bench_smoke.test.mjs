@@ -16,6 +16,8 @@ const MAIN = ['dense100', 'moe4', 'moe10', 'moe20', 'fig2', 'table1', 'phase'];
 const LANES = ['phase-single'];   // phase one model per tm_train call: what tm_train_many's SIMD lanes gain
 // The 8 Figure-4 architectures, 2262 models each: the full-fidelity sweep estimate.
 const FIG4 = ['2x1-E1', '2x1-E2', '3x1-E1', '3x1-E2', '3x1-E3', '3x2-E1', '3x2-E2', '3x2-E3'].map((a) => `fig4-${a}`);
+// The main and fig4 workloads again on the xoshiro data stream.
+const XO = [...MAIN, ...FIG4].map((id) => `${id}-xo`);
 const SCALING = ['n20', 'n100', 'n400', 'n1000', 'E1', 'E2', 'E4', 'E8', 'E16', 'E32', 'E64'];
 const missing = PARTS.map((p) => join(BUILD, 'wasm', p === 'wasm-simd-node' ? 'bench_train.js' : 'bench_train-scalar.js')).filter((f) => !existsSync(f));
 const skip = missing.length ? `not built: ${missing.join(', ')}` : false;
@@ -27,7 +29,7 @@ test('bench/run.sh --smoke (Node part) prints every workload with finite numbers
   });
   for (const part of PARTS) {
     const rows = readFileSync(join(dir, `${part}.r1.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(rows.map((r) => r.id), [...MAIN, ...LANES, ...FIG4, ...SCALING], `${part}: every workload, in order`);
+    assert.deepEqual(rows.map((r) => r.id), [...MAIN, ...LANES, ...FIG4, ...XO, ...SCALING], `${part}: every workload, in order`);
     for (const r of rows) {
       for (const key of ['ms_per_step', 'sample_steps_per_s', 'useful_gflops', 'macs_per_sample']) {
         assert.ok(Number.isFinite(r[key]) && r[key] > 0, `${part} ${r.id}: ${key} = ${r[key]}`);
@@ -44,7 +46,11 @@ test('bench/run.sh --smoke (Node part) prints every workload with finite numbers
   // Every build's default list (bench_train --list without --scaling, as in Chromium) has the lanes and fig4 groups.
   const listed = execFileSync(process.execPath, [join(BUILD, 'wasm', 'bench_train.js'), '--list'], { encoding: 'utf8' })
     .trim().split('\n').map((l) => JSON.parse(l).id);
-  assert.deepEqual(listed, [...MAIN, ...LANES, ...FIG4], 'bench_train --list: the default workloads');
+  assert.deepEqual(listed, [...MAIN, ...LANES, ...FIG4, ...XO], 'bench_train --list: the default workloads');
+  // The xoshiro section: every main workload's cell is "ms (xoshiro/pcg32×)" for both builds.
+  assert.match(report, /## The vectorised data stream/);
+  for (const id of MAIN) assert.match(report, new RegExp(`^\\| ${id} \\| [0-9.]+ \\| [0-9.]+ \\([0-9.]+×\\) \\| [0-9.]+ \\([0-9.]+×\\) \\|`, 'm'), `xoshiro row of ${id}`);
+  assert.match(report, /Full-fidelity phase sweep on the xoshiro stream/);  // its figure needs Chromium
   assert.doesNotMatch(report, /NaN|undefined|Infinity/);
 }));
 

@@ -272,6 +272,7 @@ test('JS training gives the native CLI loss history and weights, bit for bit', {
     { n: 20, m: 6, p: 0.1, batch: 256, steps: 120, seed: 5 },
     { n: 20, m: 2, experts: 3, k: 1, batch: 128, bias_init: 'zero', schedule: 'cosine', steps: 120, seed: 6 },
     { n: 40, m: 3, experts: 6, k: 2, load_balance: true, loss: 'mean', batch: 64, router_init: 'khot_random', schedule: 'linear', steps: 120, seed: 7 },
+    { n: 100, m: 4, experts: 4, k: 1, batch: 128, data_rng: 'xoshiro', steps: 120, seed: 8 },
   ];
   withTempDir((dir, write) => {
     for (const config of configs) {

@@ -21,6 +21,9 @@ const configs = [
     '--router-init', 'khot_random', '--schedule', 'cosine'],
   ['--n', '3', '--m', '1', '--experts', '3', '--k', '1', '--importance', 'last', '--importance-last', '2.5',
     '--load-balance', 'true', '--p', '0.6', '--batch', '512', '--loss', 'mean'],
+  ['--n', '100', '--m', '5', '--experts', '4', '--k', '1', '--batch', '256', '--data-rng', 'xoshiro', '--seed', '7'],
+  ['--n', '3', '--m', '2', '--experts', '2', '--k', '1', '--load-balance', 'true', '--batch', '300', '--loss', 'mean',
+    '--data-rng', 'xoshiro'],
 ];
 let failed = 0;
 for (const flags of configs) {

@@ -2,16 +2,20 @@
 // into several tm_train calls changes nothing.
 #include "check.h"
 #include "toymoe.h"
+#include <math.h>
 #include <string.h>
 
 static const char *configs[] = {
     "{\"n\":20,\"m\":6,\"batch\":256,\"seed\":3}",
     "{\"n\":20,\"m\":2,\"experts\":3,\"k\":1,\"batch\":256,\"seed\":3}",
     "{\"n\":30,\"m\":2,\"experts\":5,\"k\":2,\"batch\":128,\"load_balance\":true,\"loss\":\"mean\",\"seed\":3}",
+    "{\"n\":100,\"m\":10,\"experts\":4,\"k\":1,\"batch\":256,\"data_rng\":\"xoshiro\",\"seed\":3}",
+    "{\"n\":3,\"m\":1,\"experts\":3,\"k\":1,\"batch\":77,\"p\":0.5,\"data_rng\":\"xoshiro\",\"seed\":3}",
 };
+#define NCONFIGS ((int)(sizeof configs / sizeof *configs))
 
 int main(void) {
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < NCONFIGS; c++) {
         tm_model *a = tm_model_create(configs[c]), *b = tm_model_create(configs[c]);
         CHECK(a && b, "create: %s", tm_last_error());
         CHECK(tm_train(a, 200) == TM_OK, "train a");
@@ -32,6 +36,15 @@ int main(void) {
         tm_model_free(a);
         tm_model_free(b);
     }
+    // The two data streams of one seed are two runs of one distribution.
+    tm_model *pcg = tm_model_create("{\"n\":100,\"m\":10,\"experts\":4,\"k\":1,\"batch\":256,\"seed\":3}");
+    tm_model *xo = tm_model_create(configs[3]);
+    tm_train(pcg, 200);
+    tm_train(xo, 200);
+    float lp = tm_last_loss(pcg), lx = tm_last_loss(xo);
+    CHECK(lp != lx && fabsf(lp - lx) < 0.1f * lp, "pcg32 and xoshiro: other draws, a similar loss (%g, %g)", lp, lx);
+    tm_model_free(pcg);
+    tm_model_free(xo);
     // A bounded history: a long run keeps at most 65536 entries, evenly strided.
     tm_model *m = tm_model_create("{\"n\":2,\"m\":1,\"batch\":1,\"seed\":1}");
     CHECK(tm_train(m, 140000) == TM_OK, "long run");

@@ -75,8 +75,105 @@ static void sampler_matches_reference(void) {
     printf("  sampler == reference stream: %d batches, %d differ\n", cases, bad);
 }
 
+// The xoshiro stream's definition: 4 plain xoshiro128+ generators (Blackman & Vigna's
+// code) read in turn, draw i from generator i % 4.
+typedef struct { uint32_t s[4][4]; int64_t read; } xo_reference;
+static uint32_t xo_next(xo_reference *r) {
+    uint32_t *s = r->s[r->read++ & 3];
+    const uint32_t result = s[0] + s[3], t = s[1] << 9;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t;
+    s[3] = (s[3] << 11) | (s[3] >> 21);
+    return result;
+}
+static xo_reference xo_from(const tm_rng4 *r) {
+    xo_reference x = {.read = 0};
+    for (int l = 0; l < 4; l++) for (int w = 0; w < 4; w++) x.s[l][w] = r->s[w][l];
+    return x;
+}
+static int xo_same(const xo_reference *x, const tm_rng4 *r) {  // at a whole step, the same state
+    int same = (x->read & 3) == 0;
+    for (int l = 0; l < 4; l++) for (int w = 0; w < 4; w++) same &= x->s[l][w] == r->s[w][l];
+    return same;
+}
+static void reference_sample4(float *x, int32_t *count, int32_t batch, int32_t n, float p, xo_reference *r) {
+    uint32_t threshold = tm_presence_threshold(p);
+    for (int32_t s = 0; s < batch; s++) {
+        count[s] = 0;
+        for (int32_t i = 0; i < n; i++) {
+            int present = (xo_next(r) >> 8) < threshold;
+            x[(size_t)s * n + i] = present ? tm_uniform_of(xo_next(r)) : 0.0f;
+            count[s] += present;
+        }
+    }
+    while (r->read & 3) xo_next(r);  // each batch ends at a whole step
+}
+
+// The same for tm_batch_sample4 (data_rng = xoshiro), and its generator's pieces.
+static void sampler4_matches_reference(void) {
+    // xoshiro128+ from {1,2,3,4}: 1+4, then 7+rotl(6,11) (worked by hand from the definition)
+    xo_reference k = {.s = {{1, 2, 3, 4}}, .read = 0};
+    uint32_t k1 = xo_next(&k);
+    k.read = 0;
+    uint32_t k2 = xo_next(&k);
+    CHECK(k1 == 5 && k2 == 12295, "xoshiro128+ known answer: %u %u", k1, k2);
+    tm_rng4 r, q;
+    tm_rng4_seed(&r, 77, 5);
+    q = r;
+    xo_reference ref = xo_from(&r);
+    uint32_t draws[4 * 80];
+    tm_rng4 marks[6];
+    tm_rng4_fill(&q, draws, 80, marks);
+    int fill_ok = 1;
+    for (int t = 0; t < 4 * 80; t++) fill_ok &= draws[t] == xo_next(&ref);
+    CHECK(fill_ok && xo_same(&ref, &q), "tm_rng4_fill differs from 4 plain xoshiro128+ in turn");
+    int at_ok = 1;
+    for (int32_t step = 0; step <= 80; step += 7) {
+        tm_rng4 a = tm_rng4_at(marks, step), b = r;
+        tm_rng4_skip(&b, step);
+        at_ok &= !memcmp(&a, &b, sizeof a);
+    }
+    CHECK(at_ok, "tm_rng4_at(marks, step) == step steps of tm_rng4_skip");
+    tm_rng4 z;
+    tm_rng4_seed(&z, 0, 0);
+    int nonzero = 1, distinct = 0;
+    for (int l = 0; l < 4; l++) nonzero &= (z.s[0][l] | z.s[1][l] | z.s[2][l] | z.s[3][l]) != 0;
+    tm_rng4_seed(&q, 77, 6);
+    for (int w = 0; w < 4; w++) for (int l = 0; l < 4; l++) distinct += q.s[w][l] != r.s[w][l];
+    CHECK(nonzero && distinct == 16, "xoshiro seeding: no zero generator; another stream, other states");
+
+    const int32_t ns[] = {3, 15, 16, 17, 100, 700, 4096};
+    const float ps[] = {0.0f, 0.001f, 0.05f, 0.1f, 0.37f, 0.6f, 0.61f, 0.9f, 1.0f};
+    int cases = 0, bad = 0;
+    for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
+        for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
+            int32_t n = ns[a], batch = n >= 700 ? 9 : 63;
+            tm_batch b;
+            tm_batch_init(&b, batch, n);
+            float *x = malloc((size_t)batch * n * sizeof *x);
+            int32_t *count = malloc((size_t)batch * sizeof *count);
+            tm_rng4 r1;
+            tm_rng4_seed(&r1, 1000 + a, 2);
+            xo_reference r2 = xo_from(&r1);
+            for (int step = 0; step < 3; step++) {
+                tm_batch_sample4(&b, ps[c], &r1);
+                reference_sample4(x, count, batch, n, ps[c], &r2);
+                int ok = xo_same(&r2, &r1) && !memcmp(b.x, x, (size_t)batch * n * sizeof *x) &&
+                         !memcmp(b.nz_count, count, (size_t)batch * sizeof *count);
+                for (int32_t s = 0; ok && s < batch; s++)
+                    for (int32_t t = 0; t < count[s]; t++) ok &= x[(size_t)s * n + b.nz[(size_t)s * n + t]] != 0.0f;
+                CHECK(ok, "xoshiro sampler n=%d p=%g batch %d differs from the reference stream", n, ps[c], step);
+                bad += !ok;
+                cases++;
+            }
+            free(x); free(count);
+            tm_batch_free(&b);
+        }
+    printf("  xoshiro sampler == reference stream: %d batches, %d differ\n", cases, bad);
+}
+
 int main(void) {
     sampler_matches_reference();
+    sampler4_matches_reference();
     // The lane trainer's presence test in integers is u < p exactly, also next to the threshold.
     const float dens[] = {0.0f, 1e-7f, 0.01f, 0.1f, 0.3f, 0.5f, 0.9f, 0.999f, 1.0f, 0.5f + 0x1p-25f, 0x1p-24f,
                           3 * 0x1p-24f + 0x1p-30f, 1.5f, -0.5f};
@@ -117,12 +214,18 @@ int main(void) {
     CHECK(fabs(s1 / N) < 0.01, "normal mean %.4f", s1 / N);
     CHECK(fabs(s2 / N - 1.0) < 0.015, "normal variance %.4f", s2 / N);
     // Batches: present fraction ~ p, present value mean ~ 0.5 and in [0,1).
+    // Both data streams; adjacent features present together at p^2 (no correlation).
     float ps[3] = {0.1f, 0.5f, 1.0f};
-    for (int t = 0; t < 3; t++) {
+    tm_rng4 a4;
+    tm_rng4_seed(&a4, 42, 2);
+    for (int t = 0; t < 6; t++) {
         tm_batch bt;
         tm_batch_init(&bt, 2048, 50);
-        tm_batch_sample(&bt, ps[t], &a);
-        long present = 0, index_ok = 1;
+        const char *stream = t < 3 ? "pcg32" : "xoshiro";
+        if (t < 3) tm_batch_sample(&bt, ps[t], &a);
+        else tm_batch_sample4(&bt, ps[t - 3], &a4);
+        const float p = ps[t % 3];
+        long present = 0, index_ok = 1, pairs = 0;
         double sum = 0;
         int range_ok = 1;
         for (int s = 0; s < bt.batch; s++) {
@@ -130,16 +233,20 @@ int main(void) {
             for (int i = 0; i < bt.n; i++) {
                 float x = bt.x[s * bt.n + i];
                 if (x != 0.0f) { present++; sum += x; range_ok &= x > 0.0f && x < 1.0f; cnt++; }
+                pairs += i > 0 && x != 0.0f && bt.x[s * bt.n + i - 1] != 0.0f;
             }
             for (int q = 0; q < bt.nz_count[s]; q++) index_ok &= bt.x[s * bt.n + bt.nz[s * bt.n + q]] != 0.0f;
             index_ok &= cnt == bt.nz_count[s];
         }
         double total = (double)bt.batch * bt.n, frac = present / total;
-        double sd = sqrt(ps[t] * (1 - ps[t]) / total) + 1e-9;
-        CHECK(fabs(frac - ps[t]) < 4 * sd + 1e-6, "p=%.2f: present fraction %.5f (4 sd = %.5f)", ps[t], frac, 4 * sd);
+        double sd = sqrt(p * (1 - p) / total) + 1e-9;
+        CHECK(fabs(frac - p) < 4 * sd + 1e-6, "%s p=%.2f: present fraction %.5f (4 sd = %.5f)", stream, p, frac, 4 * sd);
         double mean = sum / present, sd_mean = sqrt(1.0 / 12.0 / present);
-        CHECK(fabs(mean - 0.5) < 4 * sd_mean, "p=%.2f: mean present value %.5f", ps[t], mean);
-        CHECK(range_ok && index_ok, "p=%.2f: values in (0,1) and sparse index consistent", ps[t]);
+        CHECK(fabs(mean - 0.5) < 4 * sd_mean, "%s p=%.2f: mean present value %.5f", stream, p, mean);
+        CHECK(range_ok && index_ok, "%s p=%.2f: values in (0,1) and sparse index consistent", stream, p);
+        double npairs = (double)bt.batch * (bt.n - 1), pp = (double)p * p, sd_pair = sqrt(pp * (1 - pp) / npairs) + 1e-9;
+        CHECK(fabs(pairs / npairs - pp) < 4 * sd_pair + 1e-6, "%s p=%.2f: adjacent pairs present %.5f, p^2 %.5f", stream, p,
+              pairs / npairs, pp);
         tm_batch_free(&bt);
     }
     // Importance profiles.

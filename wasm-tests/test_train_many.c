@@ -73,6 +73,20 @@ int main(void) {
         snprintf(what, sizeof what, "shape %dx%d E%d", shapes[s][0], shapes[s][1], shapes[s][2]);
         compare(what, cfg, 4, s % 2 ? split : one, s % 2 ? 3 : 1);
     }
+    // The xoshiro data stream (its own lane sampler): every shape, an odd batch, a mixed list
+    // (a pcg32 model ends a group), and a lane going non-finite (its generator rolls back).
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (int i = 0; i < 4; i++)
+            config(cfg[i], sizeof cfg[i], shapes[s][0], shapes[s][1], shapes[s][2], 0.05 + 0.3 * i, 0.3 + 0.8 * i, 7 * (int)s + i,
+                   s % 3 ? ",\"data_rng\":\"xoshiro\"" : ",\"data_rng\":\"xoshiro\",\"batch\":37");
+        char what[64];
+        snprintf(what, sizeof what, "xoshiro, shape %dx%d E%d", shapes[s][0], shapes[s][1], shapes[s][2]);
+        compare(what, cfg, 4, split, 3);
+    }
+    for (int i = 0; i < 6; i++) config(cfg[i], sizeof cfg[i], 3, 2, 2, 0.3, 1.0, 80 + i, i == 3 ? "" : ",\"data_rng\":\"xoshiro\"");
+    compare("xoshiro, mixed with pcg32", cfg, 6, split, 3);
+    for (int i = 0; i < 4; i++) config(cfg[i], sizeof cfg[i], 3, 1, 3, 0.5, 1.0, 90 + i, ",\"data_rng\":\"xoshiro\"");
+    compare_poisoned("xoshiro, non-finite in one lane", cfg, 4, split, 3, 2, 0, 1e30f);
     // Spare lanes (groups of 2 and 3), no load balancing, sum loss, a schedule, zero bias.
     for (int i = 0; i < 3; i++) config(cfg[i], sizeof cfg[i], 3, 2, 3, 0.2 + 0.2 * i, 1.5, 40 + i, ",\"load_balance\":false");
     compare("3 lanes, no load balancing", cfg, 3, one, 1);

@@ -138,7 +138,7 @@ static const char *const bad_names[] = {
 };
 static const char *const option_values[] = {
     "decay", "decay_perm", "uniform", "last", "xavier", "zero", "diagonal", "khot_ordered", "khot_random", "constant",
-    "linear", "cosine", "sum", "mean", "dense", "sparse", "Xavier", "", "<script>", "zero ", "\\u0041",
+    "linear", "cosine", "sum", "mean", "dense", "sparse", "pcg32", "xoshiro", "Xavier", "", "<script>", "zero ", "\\u0041",
 };
 
 // A plausible value for a field, mostly inside its range.
@@ -165,7 +165,8 @@ static void sane_value(text *t, const char *name, src *s) {
     else if (!strcmp(name, "lb_alpha")) putf(t, "%.17g", 100 * (f - 1.0 / 65536));
     else if (!strcmp(name, "load_balance")) put(t, PICK(s, ((const char *const[]){"true", "false", "1", "0"})));
     else if (!strcmp(name, "importance") || !strcmp(name, "bias_init") || !strcmp(name, "router_init") ||
-             !strcmp(name, "schedule") || !strcmp(name, "loss") || !strcmp(name, "usage_inputs"))
+             !strcmp(name, "schedule") || !strcmp(name, "loss") || !strcmp(name, "usage_inputs") ||
+             !strcmp(name, "data_rng"))
         putf(t, "\"%s\"", PICK(s, option_values));
     else putf(t, "%.17g", f);  // p, importance_base
 }

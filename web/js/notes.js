@@ -38,6 +38,11 @@ export function notesFor(c) {
   if (c.importance === 'last' && c.importance_last === 1) {
     notes.push({ id: 'last', title: 'importance = last with r = 1 is uniform.', text: 'Change "last feature importance r" to see its effect.' });
   }
+  if (c.data_rng === 'xoshiro') {
+    notes.push({ id: 'xoshiro', title: 'Other draws than the presets.',
+      text: 'The xoshiro data generator is vectorised and trains faster. Its batches come from the same distribution, ' +
+        'but a seed gives other batches than with pcg32, so this run will not repeat a pcg32 run, link or figure of the same seed.' });
+  }
   if (c.experts * c.n * c.m > 2e6 || c.batch * c.n * Math.max(c.m, c.experts) * c.k > 5e7) {
     notes.push({ id: 'large', title: 'This model is large.',
       text: 'Training and metrics in the browser will be slow; the command-line toymoe is faster for big runs.' });

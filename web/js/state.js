@@ -15,7 +15,7 @@ export const SPEEDS = { slow: 20, medium: 200, fast: 2000, max: Infinity };
 /** Control groups, in display order; schema fields not named here go to 'Other'. */
 export const GROUPS = [
   ['Model', ['n', 'm', 'experts', 'k']],
-  ['Data', ['p', 'importance', 'importance_base', 'importance_last', 'perm_seed', 'batch']],
+  ['Data', ['p', 'importance', 'importance_base', 'importance_last', 'perm_seed', 'batch', 'data_rng']],
   ['Initialisation', ['bias_init', 'router_init']],
   ['Optimiser', ['steps', 'lr', 'schedule', 'weight_decay', 'beta1', 'beta2', 'eps']],
   ['Loss & routing', ['loss', 'load_balance', 'lb_alpha', 'usage_inputs']],
@@ -26,6 +26,7 @@ const LABELS = {
   n: 'features n', m: 'dimensions per expert m', experts: 'experts E', k: 'active experts k',
   p: 'feature probability p', importance: 'importance', importance_base: 'importance base',
   importance_last: 'last feature importance r', perm_seed: 'permutation seed', batch: 'batch size B',
+  data_rng: 'data generator',
   bias_init: 'bias init', router_init: 'router init', steps: 'training steps', lr: 'learning rate',
   schedule: 'lr schedule', weight_decay: 'weight decay', beta1: 'Adam β1', beta2: 'Adam β2', eps: 'Adam ε',
   loss: 'loss normalisation', load_balance: 'load balancing', lb_alpha: 'load-balance weight α',
