@@ -185,7 +185,9 @@ export function report(dir) {
     out.push('## The vectorised data stream (config `data_rng: xoshiro`)', '');
     out.push('The same workloads with the training data drawn by 4 xoshiro128+ generators side by side in one SIMD register ' +
       'instead of PCG32 (the default, and every preset\'s): the same distribution, other draws. Each cell: xoshiro ms/step ' +
-      '(xoshiro / pcg32, both measured in this run; < 1: the vectorised stream is faster).', '');
+      '(xoshiro / pcg32, both measured in this run; < 1: the vectorised stream is faster). The two are timed apart, minutes ' +
+      'from each other, so a single ratio carries this run\'s noise; for a steadier one time them in alternation: ' +
+      '`node bench/compare.mjs web/build/toymoe.wasm web/build/toymoe.wasm --ids dense100:dense100-xo,...` (docs/architecture.md has such a run).', '');
     const cell = (part, id) => (ms(part, xo(id)) ? `${fmt(ms(part, xo(id)))} (${x(ratio(ms(part, xo(id)), ms(part, id)))})` : '—');
     out.push(table(['workload', 'PyTorch CPU', ...ran.map((p) => p.label), 'Chromium vs PyTorch', 'target', ''], [
       ...mainIds.map((id) => {

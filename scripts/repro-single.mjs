@@ -2,17 +2,19 @@
 // The single-model paper presets (web/js/presets.js) over several seeds, through
 // the JS engine in Node: the preset's own seed and the spread over seeds 0..N-1,
 // as a markdown table for docs/reproduction.md.
-//   node scripts/repro-single.mjs [--seeds 10] [--only fig5-xavier]
+//   node scripts/repro-single.mjs [--seeds 10] [--only fig5-xavier] [--data-rng xoshiro]
+// --data-rng: every run on that data stream instead of the presets' pcg32 (the same
+// distribution, other draws: the spread over seeds is what should carry over).
 import { parseArgs } from 'node:util';
 import { loadLab } from '../web/js/engine.js';
 import { PRESETS } from '../web/js/presets.js';
 
-const { values: args } = parseArgs({ options: { seeds: { type: 'string', default: '10' }, only: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { seeds: { type: 'string', default: '10' }, only: { type: 'string' }, 'data-rng': { type: 'string' } } });
 const seeds = Number(args.seeds);
 const lab = await loadLab();
 
 function run(config) {
-  const model = lab.createModel(config);
+  const model = lab.createModel(args['data-rng'] ? { ...config, data_rng: args['data-rng'] } : config);
   const r = model.train(config.steps);
   const met = model.metrics({ samples: 8192 });
   const dead = met.classes.flat().filter((c) => c === 'ignored').length;
