@@ -213,11 +213,14 @@ test('every other preset trains (screenshots)', { skip }, async () => {
 });
 
 test('a URL round trip restores the state, and the same seed gives the same run', { skip }, async () => {
-  const q = '?preset=fig2&batch=256&steps=60&lr=0.002&seed=7&views=loss,norms&speed=fast';
+  const q = '?preset=fig2&batch=256&steps=60&lr=0.002&seed=7&data_rng=xoshiro&views=loss,norms&speed=fast';
   const a = await open(q);
   const stateA = await hook(a.page, 'state');
   assert.equal(stateA.preset, 'fig2');
   assert.equal(stateA.config.seed, 7);
+  assert.equal(stateA.config.data_rng, 'xoshiro');
+  assert.equal(await a.page.locator('#f-data_rng').inputValue(), 'xoshiro');
+  assert.match(await a.page.locator('body').innerText(), /Other draws than the presets/);
   assert.equal(stateA.config.lr, 0.002);
   assert.deepEqual(stateA.views, ['loss', 'norms']);
   assert.equal(await a.page.locator('#panel-interference').isVisible(), false);
@@ -235,6 +238,7 @@ test('a URL round trip restores the state, and the same seed gives the same run'
   const stateB = await hook(b.page, 'state');
   assert.deepEqual(stateB, { ...stateA, config: { ...stateA.config, seed: 11 } });
   assert.deepEqual(await b.page.locator('#f-lr').inputValue(), '0.002');
+  assert.equal(await b.page.locator('#f-data_rng').inputValue(), 'xoshiro');
   await trainToEnd(b.page);
   const runB = await hook(b.page, 'snapshot');
   assert.deepEqual(Array.from(runB.lossHistory.values), Array.from(runA.lossHistory.values), 'same seed, same losses');
