@@ -52,6 +52,24 @@ static inline int32_t next_hit(const uint64_t *hits, int32_t pos) {
     return w * 64 + __builtin_ctzll(hits[w]);
 }
 
+// Sample s of b from the draws at pos, jumping from hit to hit; returns the next unread draw.
+static inline int32_t jump_row(tm_batch *b, int32_t s, int32_t pos) {
+    const int32_t n = b->n;
+    float *x = b->x + (size_t)s * n;
+    int32_t *nz = b->nz + (size_t)s * n, count = 0, i = 0;
+    while (i < n) {
+        int32_t gap = next_hit(b->hits, pos) - pos;  // features i .. i+gap-1 are absent
+        if (gap >= n - i) { pos += n - i; break; }
+        i += gap;
+        pos += gap;
+        x[i] = tm_uniform_of(b->draws[pos + 1]);
+        nz[count++] = i++;
+        pos += 2;
+    }
+    b->nz_count[s] = count;
+    return pos;
+}
+
 // The plain loop, one feature at a time: the definition of the data stream.
 static void sample_plain(tm_batch *b, uint32_t threshold, tm_rng *rng) {
     const int32_t n = b->n;
@@ -96,18 +114,7 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
             tm_below_bits(cap, b->draws, threshold, b->hits);
             b->hits[cap / 64] = 1;  // sentinel
         }
-        float *x = b->x + (size_t)s * n;
-        int32_t *nz = b->nz + (size_t)s * n, count = 0, i = 0;
-        while (i < n) {
-            int32_t gap = next_hit(b->hits, pos) - pos;  // features i .. i+gap-1 are absent
-            if (gap >= n - i) { pos += n - i; break; }
-            i += gap;
-            pos += gap;
-            x[i] = tm_uniform_of(b->draws[pos + 1]);
-            nz[count++] = i++;
-            pos += 2;
-        }
-        b->nz_count[s] = count;
+        pos = jump_row(b, s, pos);
     }
     if (filled) rng->state = tm_rng_state_ahead(&base, (uint64_t)pos);
 }
@@ -135,26 +142,18 @@ void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
                 b->hits[cap / 64] = 1;  // sentinel
             }
         }
-        float *x = b->x + (size_t)s * n;
-        int32_t *nz = b->nz + (size_t)s * n, count = 0, i = 0;
         if (jump) {
-            while (i < n) {
-                int32_t gap = next_hit(b->hits, pos) - pos;
-                if (gap >= n - i) { pos += n - i; break; }
-                i += gap;
-                pos += gap;
-                x[i] = tm_uniform_of(b->draws[pos + 1]);
-                nz[count++] = i++;
-                pos += 2;
-            }
-        } else {
-            for (; i < n; i++) {
-                if ((b->draws[pos++] >> 8) < threshold) {
-                    x[i] = tm_uniform_of(b->draws[pos++]);
-                    nz[count++] = i;
-                } else {
-                    x[i] = 0.0f;
-                }
+            pos = jump_row(b, s, pos);
+            continue;
+        }
+        float *x = b->x + (size_t)s * n;
+        int32_t *nz = b->nz + (size_t)s * n, count = 0;
+        for (int32_t i = 0; i < n; i++) {
+            if ((b->draws[pos++] >> 8) < threshold) {
+                x[i] = tm_uniform_of(b->draws[pos++]);
+                nz[count++] = i;
+            } else {
+                x[i] = 0.0f;
             }
         }
         b->nz_count[s] = count;

@@ -8,51 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The data stream's definition, one feature at a time (data.c's plain loop).
-static void reference_sample(float *x, int32_t *count, int32_t batch, int32_t n, float p, tm_rng *r) {
+// The data stream's definition, one feature at a time (data.c's plain loop), over any
+// generator: draw(r) gives its next output.
+static void reference_rows(float *x, int32_t *count, int32_t batch, int32_t n, float p, uint32_t (*draw)(void *), void *r) {
     uint32_t threshold = tm_presence_threshold(p);
     for (int32_t s = 0; s < batch; s++) {
         count[s] = 0;
         for (int32_t i = 0; i < n; i++) {
-            int present = (tm_rng_u32(r) >> 8) < threshold;
-            x[(size_t)s * n + i] = present ? tm_rng_uniform(r) : 0.0f;
+            int present = (draw(r) >> 8) < threshold;
+            x[(size_t)s * n + i] = present ? tm_uniform_of(draw(r)) : 0.0f;
             count[s] += present;
         }
     }
 }
+static uint32_t pcg_draw(void *r) { return tm_rng_u32(r); }
+static void reference_sample(float *x, int32_t *count, int32_t batch, int32_t n, float p, tm_rng *r) {
+    reference_rows(x, count, batch, n, p, pcg_draw, r);
+}
 
-// tm_batch_sample reads the stream ahead and jumps between present features: it must give
-// the reference's batches and leave the generator where the reference does, across
-// refills of its draw buffer and both of its paths (plain for short rows and dense p).
-static void sampler_matches_reference(void) {
-    const int32_t ns[] = {3, 15, 16, 17, 100, 700, 4096};
-    const float ps[] = {0.0f, 0.001f, 0.05f, 0.1f, 0.37f, 0.6f, 0.61f, 0.9f, 1.0f};
-    int cases = 0, bad = 0;
-    for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
-        for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
-            int32_t n = ns[a], batch = n >= 700 ? 9 : 64;
-            tm_batch b;
-            tm_batch_init(&b, batch, n);
-            float *x = malloc((size_t)batch * n * sizeof *x);
-            int32_t *count = malloc((size_t)batch * sizeof *count);
-            tm_rng r1, r2;
-            tm_rng_seed(&r1, 1000 + a, 2);
-            r2 = r1;
-            for (int step = 0; step < 3; step++) {  // consecutive batches continue the stream
-                tm_batch_sample(&b, ps[c], &r1);
-                reference_sample(x, count, batch, n, ps[c], &r2);
-                int ok = r1.state == r2.state && !memcmp(b.x, x, (size_t)batch * n * sizeof *x) &&
-                         !memcmp(b.nz_count, count, (size_t)batch * sizeof *count);
-                for (int32_t s = 0; ok && s < batch; s++)
-                    for (int32_t t = 0; t < count[s]; t++) ok &= x[(size_t)s * n + b.nz[(size_t)s * n + t]] != 0.0f;
-                CHECK(ok, "sampler n=%d p=%g batch %d differs from the reference stream", n, ps[c], step);
-                bad += !ok;
-                cases++;
-            }
-            free(x); free(count);
-            tm_batch_free(&b);
-        }
-    // the pieces: jump-ahead and the 4-chain fill against plain stepping
+// PCG32's pieces: jump-ahead and the 4-chain fill against plain stepping, the presence bits.
+static void pcg_pieces(void) {
     tm_rng r, q;
     tm_rng_seed(&r, 77, 5);
     uint32_t draws[1003];
@@ -72,7 +47,6 @@ static void sampler_matches_reference(void) {
         for (int j = 0; j < 960; j++) bits_ok &= (int)((bits[j / 64] >> (j % 64)) & 1) == ((draws[j] >> 8) < thresholds[c]);
         CHECK(bits_ok, "tm_below_bits, threshold %u", thresholds[c]);
     }
-    printf("  sampler == reference stream: %d batches, %d differ\n", cases, bad);
 }
 
 // The xoshiro stream's definition: 4 plain xoshiro128+ generators (Blackman & Vigna's
@@ -95,21 +69,14 @@ static int xo_same(const xo_reference *x, const tm_rng4 *r) {  // at a whole ste
     for (int l = 0; l < 4; l++) for (int w = 0; w < 4; w++) same &= x->s[l][w] == r->s[w][l];
     return same;
 }
+static uint32_t xo_draw(void *r) { return xo_next(r); }
 static void reference_sample4(float *x, int32_t *count, int32_t batch, int32_t n, float p, xo_reference *r) {
-    uint32_t threshold = tm_presence_threshold(p);
-    for (int32_t s = 0; s < batch; s++) {
-        count[s] = 0;
-        for (int32_t i = 0; i < n; i++) {
-            int present = (xo_next(r) >> 8) < threshold;
-            x[(size_t)s * n + i] = present ? tm_uniform_of(xo_next(r)) : 0.0f;
-            count[s] += present;
-        }
-    }
+    reference_rows(x, count, batch, n, p, xo_draw, r);
     while (r->read & 3) xo_next(r);  // each batch ends at a whole step
 }
 
-// The same for tm_batch_sample4 (data_rng = xoshiro), and its generator's pieces.
-static void sampler4_matches_reference(void) {
+// The xoshiro stream's pieces: the generator, the fill and its marks, the seeding.
+static void xoshiro_pieces(void) {
     // xoshiro128+ from {1,2,3,4}: 1+4, then 7+rotl(6,11) (worked by hand from the definition)
     xo_reference k = {.s = {{1, 2, 3, 4}}, .read = 0};
     uint32_t k1 = xo_next(&k);
@@ -140,40 +107,64 @@ static void sampler4_matches_reference(void) {
     tm_rng4_seed(&q, 77, 6);
     for (int w = 0; w < 4; w++) for (int l = 0; l < 4; l++) distinct += q.s[w][l] != r.s[w][l];
     CHECK(nonzero && distinct == 16, "xoshiro seeding: no zero generator; another stream, other states");
+}
 
+// The batch b is the reference's (x, counts) and its sparse index points at present values.
+static int same_batch(const tm_batch *b, const float *x, const int32_t *count) {
+    const int32_t n = b->n;
+    int ok = !memcmp(b->x, x, (size_t)b->batch * n * sizeof *x) && !memcmp(b->nz_count, count, (size_t)b->batch * sizeof *count);
+    for (int32_t s = 0; ok && s < b->batch; s++)
+        for (int32_t t = 0; t < count[s]; t++) ok &= x[(size_t)s * n + b->nz[(size_t)s * n + t]] != 0.0f;
+    return ok;
+}
+
+// tm_batch_sample (pcg32) and tm_batch_sample4 (xoshiro) read their stream ahead and jump
+// between present features: each must give its reference's batches and leave the generator
+// where the reference does, across refills of the draw buffer and both of the paths (plain
+// for short rows and dense p), over 3 consecutive batches.
+static void samplers_match_reference(void) {
     const int32_t ns[] = {3, 15, 16, 17, 100, 700, 4096};
     const float ps[] = {0.0f, 0.001f, 0.05f, 0.1f, 0.37f, 0.6f, 0.61f, 0.9f, 1.0f};
-    int cases = 0, bad = 0;
-    for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
-        for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
-            int32_t n = ns[a], batch = n >= 700 ? 9 : 63;
-            tm_batch b;
-            tm_batch_init(&b, batch, n);
-            float *x = malloc((size_t)batch * n * sizeof *x);
-            int32_t *count = malloc((size_t)batch * sizeof *count);
-            tm_rng4 r1;
-            tm_rng4_seed(&r1, 1000 + a, 2);
-            xo_reference r2 = xo_from(&r1);
-            for (int step = 0; step < 3; step++) {
-                tm_batch_sample4(&b, ps[c], &r1);
-                reference_sample4(x, count, batch, n, ps[c], &r2);
-                int ok = xo_same(&r2, &r1) && !memcmp(b.x, x, (size_t)batch * n * sizeof *x) &&
-                         !memcmp(b.nz_count, count, (size_t)batch * sizeof *count);
-                for (int32_t s = 0; ok && s < batch; s++)
-                    for (int32_t t = 0; t < count[s]; t++) ok &= x[(size_t)s * n + b.nz[(size_t)s * n + t]] != 0.0f;
-                CHECK(ok, "xoshiro sampler n=%d p=%g batch %d differs from the reference stream", n, ps[c], step);
-                bad += !ok;
-                cases++;
+    for (int xoshiro = 0; xoshiro < 2; xoshiro++) {
+        int cases = 0, bad = 0;
+        for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
+            for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
+                int32_t n = ns[a], batch = n >= 700 ? 9 : 64 - xoshiro;  // 63: a batch ending mid-step
+                tm_batch b;
+                tm_batch_init(&b, batch, n);
+                float *x = malloc((size_t)batch * n * sizeof *x);
+                int32_t *count = malloc((size_t)batch * sizeof *count);
+                tm_rng r1, r2;
+                tm_rng_seed(&r1, 1000 + a, 2);
+                r2 = r1;
+                tm_rng4 q1;
+                tm_rng4_seed(&q1, 1000 + a, 2);
+                xo_reference q2 = xo_from(&q1);
+                for (int step = 0; step < 3; step++) {
+                    if (xoshiro) {
+                        tm_batch_sample4(&b, ps[c], &q1);
+                        reference_sample4(x, count, batch, n, ps[c], &q2);
+                    } else {
+                        tm_batch_sample(&b, ps[c], &r1);
+                        reference_sample(x, count, batch, n, ps[c], &r2);
+                    }
+                    int ok = (xoshiro ? xo_same(&q2, &q1) : r1.state == r2.state) && same_batch(&b, x, count);
+                    CHECK(ok, "%s sampler n=%d p=%g batch %d differs from the reference stream", xoshiro ? "xoshiro" : "pcg32", n,
+                          ps[c], step);
+                    bad += !ok;
+                    cases++;
+                }
+                free(x); free(count);
+                tm_batch_free(&b);
             }
-            free(x); free(count);
-            tm_batch_free(&b);
-        }
-    printf("  xoshiro sampler == reference stream: %d batches, %d differ\n", cases, bad);
+        printf("  %s sampler == reference stream: %d batches, %d differ\n", xoshiro ? "xoshiro" : "pcg32", cases, bad);
+    }
 }
 
 int main(void) {
-    sampler_matches_reference();
-    sampler4_matches_reference();
+    pcg_pieces();
+    xoshiro_pieces();
+    samplers_match_reference();
     // The lane trainer's presence test in integers is u < p exactly, also next to the threshold.
     const float dens[] = {0.0f, 1e-7f, 0.01f, 0.1f, 0.3f, 0.5f, 0.9f, 0.999f, 1.0f, 0.5f + 0x1p-25f, 0x1p-24f,
                           3 * 0x1p-24f + 0x1p-30f, 1.5f, -0.5f};
