@@ -88,6 +88,45 @@ static void sample_plain(tm_batch *b, uint32_t threshold, tm_rng *rng) {
     }
 }
 
+// Either stream read from draws generated ahead into b's buffers: draws[pos .. len) are
+// generated and unread; base (pcg32) or gen (xoshiro: its step) is the state of draws[0].
+typedef struct {
+    tm_batch *b;
+    tm_rng base;
+    tm_rng4 gen;
+    int xoshiro, jump;  // jump: keep the presence tests as bits too
+    uint32_t threshold;
+    int32_t pos, len;
+} reader;
+
+// (Re)fill from the first unread draw what `features` more features are expected to read,
+// (1 + p) draws each, plus `margin`, at most the buffer: a whole buffer would mostly go
+// unread when the batch is short next to it (the lane trainer's, fig2's).
+static void reader_fill(reader *r, float p, int64_t features, int32_t margin, int first) {
+    tm_batch *b = r->b;
+    double want = (1.0 + p) * (double)features + margin;
+    r->len = want < b->draw_cap ? ((int32_t)want + 63) / 64 * 64 : b->draw_cap;
+    if (r->xoshiro) {
+        if (!first) { r->gen = tm_rng4_at(b->marks, r->pos >> 2); r->pos &= 3; }
+        tm_rng4 ahead = r->gen;
+        tm_rng4_fill(&ahead, b->draws, r->len / 4, b->marks);
+    } else {
+        if (!first) r->base.state = tm_rng_state_ahead(&r->base, (uint64_t)r->pos);
+        r->pos = 0;
+        tm_rng_fill(&r->base, b->draws, r->len);
+    }
+    if (r->jump) {
+        tm_below_bits(r->len, b->draws, r->threshold, b->hits);
+        b->hits[r->len / 64] = 1;  // sentinel
+    }
+}
+
+// The generator after the reads: pcg32 exactly there, xoshiro at the next whole step.
+static void reader_end(const reader *r, tm_rng *rng, tm_rng4 *rng4) {
+    if (r->xoshiro) *rng4 = tm_rng4_at(r->b->marks, (r->pos + 3) >> 2);
+    else rng->state = tm_rng_state_ahead(&r->base, (uint64_t)r->pos);
+}
+
 // The same stream read from draws generated ahead (tm_rng_fill) with their presence tests
 // as bits: a sample jumps from hit to hit instead of testing every feature, and a hit's
 // next draw is its value; rng ends where the plain loop would leave it. With dense
@@ -95,28 +134,20 @@ static void sample_plain(tm_batch *b, uint32_t threshold, tm_rng *rng) {
 // predicted branch, so they take the plain loop, as do short rows and builds without SIMD
 // (packing the presence bits one at a time costs what it saves).
 void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
-    const int32_t n = b->n, cap = b->draw_cap;
+    const int32_t n = b->n;
     const uint32_t threshold = tm_presence_threshold(p);  // tm_rng_uniform(rng) < p, in integers
     if (!TM_SIMD || n < SAMPLE_JUMP_MIN_N || threshold > (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0)) {
         sample_plain(b, threshold, rng);
         return;
     }
-    tm_rng base = *rng;  // the state before draws[0]
-    int32_t pos = 0;     // the next unread draw
-    int filled = 0;
+    reader r = {.b = b, .base = *rng, .jump = 1, .threshold = threshold};
     memset(b->x, 0, (size_t)b->batch * n * sizeof *b->x);  // one call, not one per sample
     for (int32_t s = 0; s < b->batch; s++) {
-        if (!filled || cap - pos < 2 * n) {  // a sample reads at most 2n draws
-            if (filled) base.state = tm_rng_state_ahead(&base, (uint64_t)pos);
-            pos = 0;
-            filled = 1;
-            tm_rng_fill(&base, b->draws, cap);
-            tm_below_bits(cap, b->draws, threshold, b->hits);
-            b->hits[cap / 64] = 1;  // sentinel
-        }
-        pos = jump_row(b, s, pos);
+        if (!s || r.len - r.pos < 2 * n)  // a sample reads at most 2n draws
+            reader_fill(&r, p, (int64_t)(b->batch - s) * n, 2 * n + 64, !s);
+        r.pos = jump_row(b, s, r.pos);
     }
-    if (filled) rng->state = tm_rng_state_ahead(&base, (uint64_t)pos);
+    if (b->batch > 0) reader_end(&r, rng, NULL);
 }
 
 // As tm_batch_sample, reading draws of the xoshiro stream generated ahead. Any path reads
@@ -124,33 +155,22 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
 // unread draw. Without SIMD, or with short rows or dense features, each feature is tested
 // in turn (the jump's reasons above).
 void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
-    const int32_t n = b->n, cap = b->draw_cap;
+    const int32_t n = b->n;
     const uint32_t threshold = tm_presence_threshold(p);
     const int jump = TM_SIMD && n >= SAMPLE_JUMP_MIN_N && threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
-    tm_rng4 gen = *rng;  // the state of draws[0]'s step
-    int32_t pos = 0;     // the next unread draw
-    int filled = 0;
+    reader r = {.b = b, .gen = *rng, .xoshiro = 1, .jump = jump, .threshold = threshold};
     if (jump) memset(b->x, 0, (size_t)b->batch * n * sizeof *b->x);
     for (int32_t s = 0; s < b->batch; s++) {
-        if (!filled || cap - pos < 2 * n) {  // a sample reads at most 2n draws
-            if (filled) { gen = tm_rng4_at(b->marks, pos >> 2); pos &= 3; }
-            filled = 1;
-            tm_rng4 ahead = gen;
-            tm_rng4_fill(&ahead, b->draws, cap / 4, b->marks);
-            if (jump) {
-                tm_below_bits(cap, b->draws, threshold, b->hits);
-                b->hits[cap / 64] = 1;  // sentinel
-            }
-        }
+        if (!s || r.len - r.pos < 2 * n) reader_fill(&r, p, (int64_t)(b->batch - s) * n, 2 * n + 64, !s);
         if (jump) {
-            pos = jump_row(b, s, pos);
+            r.pos = jump_row(b, s, r.pos);
             continue;
         }
         float *x = b->x + (size_t)s * n;
         int32_t *nz = b->nz + (size_t)s * n, count = 0;
         for (int32_t i = 0; i < n; i++) {
-            if ((b->draws[pos++] >> 8) < threshold) {
-                x[i] = tm_uniform_of(b->draws[pos++]);
+            if ((b->draws[r.pos++] >> 8) < threshold) {
+                x[i] = tm_uniform_of(b->draws[r.pos++]);
                 nz[count++] = i;
             } else {
                 x[i] = 0.0f;
@@ -158,7 +178,38 @@ void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
         }
         b->nz_count[s] = count;
     }
-    if (filled) *rng = tm_rng4_at(b->marks, (pos + 3) >> 2);  // the next whole step
+    if (b->batch > 0) reader_end(&r, NULL, rng);
+}
+
+void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t count, float *out, int32_t stride) {
+    enum { ROW = 64 };  // the virtual row: refills come between rows, a row reads at most 2 ROW draws
+    const uint32_t threshold = tm_presence_threshold(p);
+    const int jump = threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
+    reader r = {.b = b, .xoshiro = rng4 != NULL, .jump = jump, .threshold = threshold};
+    if (rng4) r.gen = *rng4;
+    else r.base = *rng;
+    for (int32_t t0 = 0; t0 < count; t0 += ROW) {
+        const int32_t end = count - t0 < ROW ? count : t0 + ROW;
+        if (!t0 || r.len - r.pos < 2 * ROW) reader_fill(&r, p, count - t0, 4 * ROW, !t0);
+        int32_t t = t0, pos = r.pos;
+        if (jump) {  // absent features keep the zeros out holds
+            while (t < end) {
+                int32_t gap = next_hit(b->hits, pos) - pos;
+                if (gap >= end - t) { pos += end - t; break; }
+                t += gap;
+                pos += gap;
+                out[(size_t)t++ * stride] = tm_uniform_of(b->draws[pos + 1]);
+                pos += 2;
+            }
+        } else {
+            for (; t < end; t++) {
+                int present = (b->draws[pos++] >> 8) < threshold;
+                out[(size_t)t * stride] = present ? tm_uniform_of(b->draws[pos++]) : 0.0f;
+            }
+        }
+        r.pos = pos;
+    }
+    if (count > 0) reader_end(&r, rng, rng4);
 }
 
 uint32_t tm_presence_threshold(float p) {

@@ -21,15 +21,13 @@ typedef struct {
     tm_f4 *gates;  // (B,E) router probabilities, when load balancing
     tm_f4 *choice; // (B,) routed expert per lane (int lanes)
     tm_f4 imp[MAX_N];
+    // Each model's data stream (rng, or rng4 when data_rng is xoshiro), its p, and its
+    // batch's draw buffers as the sampler's scratch.
     tm_rng rng[TM_LANES];
-    uint32_t threshold[TM_LANES];  // presence test per model (sample_lanes)
-    // The xoshiro stream (data_rng): each model's generator, and per lane draws (draw_cap,)
-    // and their marks (draw_cap/64 + 1,), room for a whole batch.
-    int xoshiro;
     tm_rng4 rng4[TM_LANES];
-    uint32_t *draws;
-    tm_rng4 *marks;
-    int32_t draw_cap;
+    int xoshiro;
+    float p[TM_LANES];
+    tm_batch *scratch[TM_LANES];
     float loss[TM_LANES];
 } pack;
 
@@ -53,54 +51,16 @@ int32_t tm_lanes_group(tm_model *const *models, int32_t count) {
     return g;
 }
 
-// The lanes' batches, branch-free but drawing exactly as tm_batch_sample: a uniform
-// for presence, and a second for the value only when present. The 4 generators step
-// side by side so their multiply chains overlap. x: (count,) vectors, lane l = model l.
-static void sample_lanes(tm_rng *rng, const uint32_t *threshold, int32_t count, tm_f4 *x) {
-    const uint64_t a = TM_PCG_MULT, a2 = a * a;
-    uint64_t state[TM_LANES], inc[TM_LANES], inc2[TM_LANES];
-    for (int l = 0; l < TM_LANES; l++) { state[l] = rng[l].state; inc[l] = rng[l].inc; inc2[l] = inc[l] * a + inc[l]; }
-    for (int32_t t = 0; t < count; t++) {
-        float v[TM_LANES];
-        for (int l = 0; l < TM_LANES; l++) {
-            uint64_t s = state[l], s1 = s * a + inc[l], s2 = s * a2 + inc2[l];  // one and two draws ahead
-            int present = (tm_pcg_output(s) >> 8) < threshold[l];  // tm_rng_uniform < p
-            float value = tm_uniform_of(tm_pcg_output(s1));
-            state[l] = present ? s2 : s1;
-            v[l] = present ? value : 0.0f;
-        }
-        memcpy(&x[t], v, sizeof v);
-    }
-    for (int l = 0; l < TM_LANES; l++) rng[l].state = state[l];
-}
-
-// sample_lanes on the xoshiro stream, as tm_batch_sample4 reads it: each lane's draws are
-// generated (SIMD, 4 per step) a block ahead of its read position, then read branch-free.
-static void sample_lanes4(pack *pk, int32_t count, tm_f4 *x) {
-    enum { BLOCK = 64 };  // elements between refills; a block reads at most 2 BLOCK draws
-    const int32_t mark_cap = pk->draw_cap / 64 + 1;
-    int32_t pos[TM_LANES] = {0}, made[TM_LANES] = {0};
-    tm_rng4 gen[TM_LANES];
-    memcpy(gen, pk->rng4, sizeof gen);
-    for (int32_t t0 = 0; t0 < count; t0 += BLOCK) {
-        const int32_t end = t0 + BLOCK < count ? t0 + BLOCK : count;
-        for (int l = 0; l < TM_LANES; l++)
-            for (; made[l] - pos[l] < 2 * BLOCK; made[l] += 64)
-                tm_rng4_fill(&gen[l], pk->draws + (size_t)l * pk->draw_cap + made[l], 16,
-                             pk->marks + (size_t)l * mark_cap + made[l] / 64);
-        for (int32_t t = t0; t < end; t++) {
-            float v[TM_LANES];
-            for (int l = 0; l < TM_LANES; l++) {
-                const uint32_t *d = pk->draws + (size_t)l * pk->draw_cap + pos[l];
-                int present = (d[0] >> 8) < pk->threshold[l];
-                float value = tm_uniform_of(d[1]);
-                v[l] = present ? value : 0.0f;
-                pos[l] += 1 + present;
-            }
-            memcpy(&x[t], v, sizeof v);
-        }
-    }
-    for (int l = 0; l < TM_LANES; l++) pk->rng4[l] = tm_rng4_at(pk->marks + (size_t)l * mark_cap, (pos[l] + 3) >> 2);
+// The lanes' batches: each model's batch is read from its own stream as one long row
+// (tm_stream_values: the draws of tm_batch_sample, jumping from hit to hit over its rows of
+// n <= 3), straight into its lane of x (count,). Spare lanes (l >= models) repeat lane 0.
+static void sample_lanes(pack *pk, int32_t models, int32_t count) {
+    float *x = (float *)pk->x;  // lane l of vector t is float 4t + l (written in data.c, a call away)
+    memset(pk->x, 0, (size_t)count * sizeof *pk->x);
+    for (int l = 0; l < models; l++)
+        tm_stream_values(pk->scratch[l], pk->p[l], &pk->rng[l], pk->xoshiro ? &pk->rng4[l] : NULL, count, x + l, TM_LANES);
+    for (int l = models; l < TM_LANES; l++)  // memcpy: lane access must not break strict aliasing
+        for (int32_t t = 0; t < count; t++) memcpy((char *)&pk->x[t] + sizeof(float) * l, &pk->x[t], sizeof(float));
 }
 
 // The loss of one batch in every lane (pk->loss) and the gradient (pk->grad): model.c's
@@ -286,16 +246,8 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
     if (steps <= 0 || count < 1 || count > TM_LANES || m0->step > INT32_MAX - steps) return 0;
     size_t P = (size_t)pk.P;
     tm_f4 *arena = malloc((7 * P + (size_t)pk.B * (pk.n + pk.E + 1)) * sizeof *arena);
+    if (!arena) return 0;  // tm_train then does the work
     pk.xoshiro = c->data_rng == TM_DATA_RNG_XOSHIRO;
-    pk.draw_cap = (2 * pk.B * pk.n + 3 * 64 + 63) / 64 * 64;  // 2 draws per element, one block ahead
-    if (pk.xoshiro) {
-        pk.draws = malloc((size_t)TM_LANES * pk.draw_cap * sizeof *pk.draws);
-        pk.marks = malloc((size_t)TM_LANES * (pk.draw_cap / 64 + 1) * sizeof *pk.marks);
-    }
-    if (!arena || (pk.xoshiro && (!pk.draws || !pk.marks))) {  // tm_train then does the work
-        free(arena); free(pk.draws); free(pk.marks);
-        return 0;
-    }
     pk.params = arena; pk.adam_m = arena + P; pk.adam_v = arena + 2 * P; pk.grad = arena + 3 * P; pk.saved = arena + 4 * P;
     pk.x = arena + 7 * P; pk.gates = pk.x + (size_t)pk.B * pk.n; pk.choice = pk.gates + (size_t)pk.B * pk.E;
     // Spare lanes repeat model 0; their results are dropped.
@@ -304,10 +256,11 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
         lane_copy(pk.params, m->params, pk.P, l);
         lane_copy(pk.adam_m, m->adam_m, pk.P, l);
         lane_copy(pk.adam_v, m->adam_v, pk.P, l);
-        lane_copy(pk.imp, m->importance, pk.n, l);
+        lane_copy(pk.imp, m->importance, pk.n < MAX_N ? pk.n : MAX_N, l);  // n <= MAX_N (fits); said so for gcc
         pk.rng[l] = m->data_rng;
         pk.rng4[l] = m->data_rng4;
-        pk.threshold[l] = tm_presence_threshold((float)m->cfg.p);
+        pk.p[l] = (float)m->cfg.p;
+        pk.scratch[l] = &models[l < count ? l : 0]->batch;
     }
     int32_t done = 0;
     for (; done < steps; done++) {
@@ -315,8 +268,7 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
         tm_rng4 rng4_before[TM_LANES];
         memcpy(rng_before, pk.rng, sizeof rng_before);
         memcpy(rng4_before, pk.rng4, sizeof rng4_before);
-        if (pk.xoshiro) sample_lanes4(&pk, pk.B * pk.n, pk.x);
-        else sample_lanes(pk.rng, pk.threshold, pk.B * pk.n, pk.x);
+        sample_lanes(&pk, count, pk.B * pk.n);
         batch_any(&pk);
         unsigned ok = finite_lanes(pk.grad, pk.P);
         for (int l = 0; l < TM_LANES; l++) if (!isfinite(pk.loss[l])) ok &= ~(1u << l);
@@ -347,6 +299,6 @@ int32_t tm_lanes_train(tm_model *const *models, int32_t count, int32_t steps) {
         m->data_rng4 = pk.rng4[l];
         tm_model_sync_transpose(m);
     }
-    free(arena); free(pk.draws); free(pk.marks);
+    free(arena);
     return done;
 }

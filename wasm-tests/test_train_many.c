@@ -83,6 +83,12 @@ int main(void) {
         snprintf(what, sizeof what, "xoshiro, shape %dx%d E%d", shapes[s][0], shapes[s][1], shapes[s][2]);
         compare(what, cfg, 4, split, 3);
     }
+    // Batches longer than a model's draw buffer (4096 draws for n <= 3): the lanes' sampler refills mid-batch.
+    const int few[] = {1, 2};
+    for (int i = 0; i < 4; i++) config(cfg[i], sizeof cfg[i], 3, 1, 2, 0.1 + 0.3 * i, 1.0, 95 + i, ",\"batch\":3000");
+    compare("pcg32, batch 3000, 4 lanes", cfg, 4, few, 2);
+    for (int i = 0; i < 4; i++) config(cfg[i], sizeof cfg[i], 3, 1, 2, 0.1 + 0.3 * i, 1.0, 95 + i, ",\"batch\":3000,\"data_rng\":\"xoshiro\"");
+    compare("xoshiro, batch 3000, 4 lanes", cfg, 4, few, 2);
     for (int i = 0; i < 6; i++) config(cfg[i], sizeof cfg[i], 3, 2, 2, 0.3, 1.0, 80 + i, i == 3 ? "" : ",\"data_rng\":\"xoshiro\"");
     compare("xoshiro, mixed with pcg32", cfg, 6, split, 3);
     for (int i = 0; i < 4; i++) config(cfg[i], sizeof cfg[i], 3, 1, 3, 0.5, 1.0, 90 + i, ",\"data_rng\":\"xoshiro\"");
