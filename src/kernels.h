@@ -288,7 +288,7 @@ static inline v128_t tm_rng4_step_v(v128_t *s0, v128_t *s1, v128_t *s2, v128_t *
 }
 #endif
 
-// draws (4 steps,) = the next 4*steps draws of r's stream; r advances by `steps`. With marks
+// draws (4*steps,) = the next 4*steps draws of r's stream; r advances by `steps`. With marks
 // (steps/16 + 1,) non-NULL, marks[i] = the state before step 16i (so any step's state is
 // a mark and at most 15 steps away: tm_rng4_skip).
 static inline void tm_rng4_fill(tm_rng4 *restrict r, uint32_t *restrict draws, int32_t steps, tm_rng4 *restrict marks) {
