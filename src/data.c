@@ -52,22 +52,33 @@ static inline int32_t next_hit(const uint64_t *hits, int32_t pos) {
     return w * 64 + __builtin_ctzll(hits[w]);
 }
 
-// Sample s of b from the draws at pos, jumping from hit to hit; returns the next unread draw.
-static inline int32_t jump_row(tm_batch *b, int32_t s, int32_t pos) {
-    const int32_t n = b->n;
-    float *x = b->x + (size_t)s * n;
-    int32_t *nz = b->nz + (size_t)s * n, count = 0, i = 0;
+// n features from the draws at pos, jumping from hit to hit: a present feature i gets
+// out[i * stride] (absent ones keep what out holds) and, with nz, its index appended;
+// returns the next unread draw, and *count the features present.
+static inline int32_t jump(const tm_batch *b, int32_t pos, int32_t n, float *out, int32_t stride, int32_t *nz,
+                           int32_t *count) {
+    const uint64_t *hits = b->hits;
+    const uint32_t *draws = b->draws;
+    int32_t i = 0, c = 0;
     while (i < n) {
-        int32_t gap = next_hit(b->hits, pos) - pos;  // features i .. i+gap-1 are absent
+        int32_t gap = next_hit(hits, pos) - pos;  // features i .. i+gap-1 are absent
         if (gap >= n - i) { pos += n - i; break; }
         i += gap;
         pos += gap;
-        x[i] = tm_uniform_of(b->draws[pos + 1]);
-        nz[count++] = i++;
+        out[(size_t)i * stride] = tm_uniform_of(draws[pos + 1]);
+        if (nz) nz[c] = i;
+        c++;
+        i++;
         pos += 2;
     }
-    b->nz_count[s] = count;
+    *count = c;
     return pos;
+}
+
+// Sample s of b (its row of x zeroed) from the draws at pos; returns the next unread draw.
+static inline int32_t jump_row(tm_batch *b, int32_t s, int32_t pos) {
+    const size_t row = (size_t)s * b->n;
+    return jump(b, pos, b->n, b->x + row, 1, b->nz + row, &b->nz_count[s]);
 }
 
 // The plain loop, one feature at a time: the definition of the data stream.
@@ -157,12 +168,12 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
 void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
     const int32_t n = b->n;
     const uint32_t threshold = tm_presence_threshold(p);
-    const int jump = TM_SIMD && n >= SAMPLE_JUMP_MIN_N && threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
-    reader r = {.b = b, .gen = *rng, .xoshiro = 1, .jump = jump, .threshold = threshold};
-    if (jump) memset(b->x, 0, (size_t)b->batch * n * sizeof *b->x);
+    const int jumps = TM_SIMD && n >= SAMPLE_JUMP_MIN_N && threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
+    reader r = {.b = b, .gen = *rng, .xoshiro = 1, .jump = jumps, .threshold = threshold};
+    if (jumps) memset(b->x, 0, (size_t)b->batch * n * sizeof *b->x);
     for (int32_t s = 0; s < b->batch; s++) {
         if (!s || r.len - r.pos < 2 * n) reader_fill(&r, p, (int64_t)(b->batch - s) * n, 2 * n + 64, !s);
-        if (jump) {
+        if (jumps) {
             r.pos = jump_row(b, s, r.pos);
             continue;
         }
@@ -184,30 +195,22 @@ void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
 void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t count, float *out, int32_t stride) {
     enum { ROW = 64 };  // the virtual row: refills come between rows, a row reads at most 2 ROW draws
     const uint32_t threshold = tm_presence_threshold(p);
-    const int jump = threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
-    reader r = {.b = b, .xoshiro = rng4 != NULL, .jump = jump, .threshold = threshold};
+    const int jumps = threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
+    reader r = {.b = b, .xoshiro = rng4 != NULL, .jump = jumps, .threshold = threshold};
     if (rng4) r.gen = *rng4;
     else r.base = *rng;
     for (int32_t t0 = 0; t0 < count; t0 += ROW) {
         const int32_t end = count - t0 < ROW ? count : t0 + ROW;
         if (!t0 || r.len - r.pos < 2 * ROW) reader_fill(&r, p, count - t0, 4 * ROW, !t0);
-        int32_t t = t0, pos = r.pos;
-        if (jump) {  // absent features keep the zeros out holds
-            while (t < end) {
-                int32_t gap = next_hit(b->hits, pos) - pos;
-                if (gap >= end - t) { pos += end - t; break; }
-                t += gap;
-                pos += gap;
-                out[(size_t)t++ * stride] = tm_uniform_of(b->draws[pos + 1]);
-                pos += 2;
-            }
-        } else {
-            for (; t < end; t++) {
-                int present = (b->draws[pos++] >> 8) < threshold;
-                out[(size_t)t * stride] = present ? tm_uniform_of(b->draws[pos++]) : 0.0f;
-            }
+        if (jumps) {  // absent features keep the zeros out holds
+            int32_t present;
+            r.pos = jump(b, r.pos, end - t0, out + (size_t)t0 * stride, stride, NULL, &present);
+            continue;
         }
-        r.pos = pos;
+        for (int32_t t = t0; t < end; t++) {
+            int present = (b->draws[r.pos++] >> 8) < threshold;
+            out[(size_t)t * stride] = present ? tm_uniform_of(b->draws[r.pos++]) : 0.0f;
+        }
     }
     if (count > 0) reader_end(&r, rng, rng4);
 }
