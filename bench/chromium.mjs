@@ -25,11 +25,14 @@ export const SWEEP_PLANS = {
   full: [
     { preset: 'fig3', stride: 3, stepsFraction: 0.5 },
     { preset: 'fig4', stride: 7, stepsFraction: 1 },
+    // the same sample on the xoshiro stream: the sweep estimate of the page's "data generator: xoshiro"
+    { preset: 'fig4', fidelity: 'quick-xoshiro', stride: 7, stepsFraction: 1 },
     { preset: 'table1', stride: 3, stepsFraction: 0.25 },
   ],
   quick: [
     { preset: 'fig3', stride: 7, stepsFraction: 0.2 },
     { preset: 'fig4', stride: 29, stepsFraction: 0.2 },
+    { preset: 'fig4', fidelity: 'quick-xoshiro', stride: 29, stepsFraction: 0.2 },
     { preset: 'table1', stride: 7, stepsFraction: 0.05 },
   ],
   none: [],

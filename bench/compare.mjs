@@ -4,12 +4,13 @@
 // median of the per-pair time ratios new/old with its quartiles. On the noisy shared machines
 // here two separate bench runs of one build differ by 10-30%; paired ratios hold to a few %.
 //
-//   node bench/compare.mjs OLD.wasm NEW.wasm [--ids ID,ID...] [--pairs N] [--in node|chromium|both]
+//   node bench/compare.mjs OLD.wasm NEW.wasm [--ids ID,ID...] [--pairs N] [--in node|chromium|both] [--p P]
 //
 // OLD/NEW: SIMD builds of web/build/toymoe.wasm (e.g. copy it aside, change the code, rebuild).
 // --ids: workloads of `build/bench_train --list` (default: the main ones and the fig4 lanes);
 //   OLDID:NEWID times two workloads, one per build (dense100:dense100-xo, one file twice: a config);
-// --pairs: timings per build and workload (default 30, 25-50 ms each); --in: default chromium.
+// --pairs: timings per build and workload (default 30, 25-50 ms each); --in: default chromium;
+// --p: every workload at density P instead of 0.1 (the data sampler's cost grows with p).
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -28,12 +29,13 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { files: [], ids: DEFAULT_IDS, pairs: 30, where: 'chromium' };
+  const opts = { files: [], ids: DEFAULT_IDS, pairs: 30, where: 'chromium', p: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--ids') opts.ids = argv[++i];
     else if (a === '--pairs') opts.pairs = Number(argv[++i]);
     else if (a === '--in') opts.where = argv[++i];
+    else if (a === '--p') opts.p = Number(argv[++i]);
     else if (a === '-h' || a === '--help') { console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).join('\n')); process.exit(0); }
     else if (a.startsWith('--')) fail(`unknown option ${a} (see --help)`);
     else opts.files.push(a);
@@ -42,6 +44,7 @@ function parseArgs(argv) {
   for (const f of opts.files) if (!fs.existsSync(f)) fail(`no such file: ${f}`);
   if (!Number.isInteger(opts.pairs) || opts.pairs < 4 || opts.pairs > 1000) fail('--pairs must be an integer in [4, 1000]');
   if (!['node', 'chromium', 'both'].includes(opts.where)) fail('--in must be node, chromium or both');
+  if (opts.p !== null && !(opts.p > 0 && opts.p <= 1)) fail('--p must be a number in (0, 1]');
   return opts;
 }
 
@@ -92,6 +95,7 @@ async function inChromium(files, list, pairs) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const list = workloads(opts.ids);
+const atP = (w) => (opts.p === null ? w : { ...w, id: `${w.id}@p${opts.p}`, config: { ...w.config, p: opts.p }, ...(w.vs ? { vs: atP(w.vs) } : {}) });
+const list = workloads(opts.ids).map(atP);
 if (opts.where !== 'chromium') await inNode(opts.files, list, opts.pairs);
 if (opts.where !== 'node') await inChromium(opts.files, list, opts.pairs);

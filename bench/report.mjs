@@ -58,7 +58,8 @@ export function report(dir) {
     // One file per round (name.rN.jsonl); each workload keeps its best round, and the others' medians.
     for (const f of files.filter((name) => new RegExp(`^${p.key}(\\.r\\d+|\\.sweeps)?\\.jsonl$`).test(name))) {
       for (const r of readLines(path.join(dir, f))) {
-        if (r.sweep) { (sweeps[r.sweep.preset] ??= []).push(r.sweep); continue; }
+        // a sample on the xoshiro stream (fidelity quick-xoshiro) is kept apart: fig4-xo
+        if (r.sweep) { (sweeps[`${r.sweep.preset}${r.sweep.fidelity?.endsWith('-xoshiro') ? '-xo' : ''}`] ??= []).push(r.sweep); continue; }
         const prev = res[p.key][r.id];
         const rounds = [...(prev?.rounds ?? []), r.ms_per_step];
         res[p.key][r.id] = { ...(!prev || r.ms_per_step < prev.ms_per_step ? r : prev), rounds };
@@ -231,16 +232,17 @@ export function report(dir) {
   out.push('## Sweep estimates (wasm SIMD in Chromium, 2 workers = a 2-core machine\'s tab)', '');
   const phaseC = ms('chromium', 'phase');
   const fromPhase = phaseC ? (phaseC * PHASE_SWEEP.archs * PHASE_SWEEP.runs * PHASE_SWEEP.steps) / PHASE_SWEEP.workers / 1e3 : NaN;
-  const f4 = sweeps.fig4;
-  let fromFig4 = NaN, perModelStep = NaN, summaryMs = NaN;
-  // Whether the sample trained its jobs in lane groups (bench-worker.js 'job' with several jobs), as the sweeps page does.
-  const f4Grouped = f4 ? Math.max(...f4.jobs.map((j) => j.group ?? 1)) : 1;
-  if (f4) {
-    const trained = f4.jobs.reduce((s, j) => s + j.stepsTrained, 0), trainMs = f4.jobs.reduce((s, j) => s + j.trainMs, 0);
-    perModelStep = trainMs / trained;
-    summaryMs = f4.jobs.reduce((s, j) => s + j.summaryMs, 0) / f4.jobs.length;
-    fromFig4 = ((perModelStep * PHASE_SWEEP.steps + summaryMs) * PHASE_SWEEP.jobs) / PHASE_SWEEP.workers / 1e3;
-  }
+  // A fig4 sample's per model-step and summary times, and the full sweep they give.
+  const fromSample = (f) => {
+    if (!f) return { est: NaN, perModelStep: NaN, summaryMs: NaN, grouped: 1 };
+    const trained = f.jobs.reduce((s, j) => s + j.stepsTrained, 0), trainMs = f.jobs.reduce((s, j) => s + j.trainMs, 0);
+    const perModelStep = trainMs / trained, summaryMs = f.jobs.reduce((s, j) => s + j.summaryMs, 0) / f.jobs.length;
+    // grouped: whether the sample trained its jobs in lane groups (bench-worker.js 'job' with several jobs), as the sweeps page does
+    return { est: ((perModelStep * PHASE_SWEEP.steps + summaryMs) * PHASE_SWEEP.jobs) / PHASE_SWEEP.workers / 1e3, perModelStep, summaryMs,
+      grouped: Math.max(...f.jobs.map((j) => j.group ?? 1)) };
+  };
+  const f4 = sweeps.fig4, f4xo = sweeps['fig4-xo'];
+  const { est: fromFig4, perModelStep, summaryMs, grouped: f4Grouped } = fromSample(f4), xoSample = fromSample(f4xo);
   // The 8 architectures' workloads: Σ ms per step of 2262 models × 10 runs × 5000 steps ÷ 2 workers.
   const archC = FIG4_ARCHS.map((a) => ms('chromium', `fig4-${a}`));
   const archSum = archC.every((v) => v > 0) ? archC.reduce((a, v) => a + v, 0) : NaN;
@@ -258,6 +260,9 @@ export function report(dir) {
       f4Grouped > 1 ? `consecutive sampled jobs of one architecture ${f4Grouped} per lab.trainMany call, as the sweeps page` : '**one model at a time** (no SIMD lanes)'}`,
       f4 ? `${fmt(perModelStep * 1e3)} µs per model-step, ${fmt(summaryMs)} ms summary; ${f4.sampled} of ${f4.total} jobs` : '—',
       secs(fromFig4), Number.isFinite(fromFig4) ? mark(fromFig4 < SWEEP_LIMIT_S) : 'n/a'],
+    ...(f4xo ? [['the same sample on the xoshiro stream (fidelity quick-xoshiro: what the sweeps page\'s "data generator: xoshiro" trains)',
+      `${fmt(xoSample.perModelStep * 1e3)} µs per model-step, ${fmt(xoSample.summaryMs)} ms summary; ${f4xo.sampled} of ${f4xo.total} jobs`,
+      secs(xoSample.est), Number.isFinite(xoSample.est) ? mark(xoSample.est < SWEEP_LIMIT_S) : 'n/a']] : []),
   ]));
   out.push('');
   out.push('**Quick presets** (target under 2 minutes each in a tab with 2 workers): every `stride`-th job trained for a share of its steps in ' +
@@ -265,7 +270,7 @@ export function report(dir) {
     'Two workers on a 2-core machine that is running other work get less than two cores: these are upper bounds when the load was above 2.', '');
   const quick = {};
   out.push(table(['preset', 'jobs', 'sampled', 'models per train call', 'steps trained', 'sample wall time', 'estimated preset time, 2 workers', 'each round\'s estimate', 'target < 2 min'],
-    ['fig3', 'fig4', 'table1'].map((name) => {
+    ['fig3', 'fig4', 'fig4-xo', 'table1'].filter((name) => name !== 'fig4-xo' || sweeps[name]).map((name) => {
       const s = sweeps[name];
       if (!s) return [name, '—', '—', '—', '—', '—', '—', '—', 'n/a'];
       quick[name] = s.estimate;
@@ -314,8 +319,10 @@ export function report(dir) {
     const ref = REFERENCE[id], sp = ratio(ref.pytorch, c);
     rows.push([`${id} with \`data_rng: xoshiro\`: ≥ ${ref.target}× (≤ ${fmt(ref.pytorch / ref.target)} ms)`, `${fmt(c)} ms (${x(sp)})`, mark(sp >= ref.target)]);
   }
-  if (Number.isFinite(xoFromArchs)) {
-    rows.push(['full-fidelity phase sweep < 1 h with `data_rng: xoshiro` (fig4-*-xo workloads)', secs(xoFromArchs), mark(xoFromArchs < SWEEP_LIMIT_S)]);
+  if (Number.isFinite(xoFromArchs) || f4xo) {
+    const xoJudged = Number.isFinite(xoFromArchs) ? xoFromArchs : xoSample.est;
+    rows.push(['full-fidelity phase sweep < 1 h with `data_rng: xoshiro` (2 workers)',
+      `**${secs(xoFromArchs)} (fig4-*-xo workloads)**; ${secs(xoSample.est)} (fig4 sample, quick-xoshiro)`, mark(xoJudged < SWEEP_LIMIT_S)]);
   }
   for (const name of ['fig3', 'fig4', 'table1']) {
     rows.push([`quick ${name} < 2 min (2 workers)`, secs(quick[name]), Number.isFinite(quick[name]) ? mark(quick[name] < QUICK_LIMIT_S) : 'n/a']);

@@ -25,10 +25,18 @@ typedef struct {
 
 enum { P_FIG3, P_FIG4, P_TABLE1 };
 
-static int lookup(const char *preset, const char *fidelity, int *which, protocol *pr) {
+// The fidelity names the protocol (quick or paper) and the data stream: a "-xoshiro" suffix
+// trains every job on data_rng xoshiro (other draws than the default pcg32, so the suffix is
+// part of every key a result is stored, restarted, merged and loaded under: streams never mix).
+static int lookup(const char *preset, const char *fidelity, int *which, protocol *pr, int *xoshiro) {
     if (!preset || !fidelity) return tm_fail(TM_ERR_ARG, "sweep: preset and fidelity are required");
-    int paper = !strcmp(fidelity, "paper");
-    if (!paper && strcmp(fidelity, "quick")) return tm_fail(TM_ERR_ARG, "sweep: fidelity must be quick|paper, got '%.20s'", fidelity);
+    static const char suffix[] = "-xoshiro";
+    size_t len = strlen(fidelity), base = len;
+    *xoshiro = len > sizeof suffix - 1 && !strcmp(fidelity + len - (sizeof suffix - 1), suffix);
+    if (*xoshiro) base -= sizeof suffix - 1;
+    int paper = base == 5 && !strncmp(fidelity, "paper", 5);
+    if (!paper && !(base == 5 && !strncmp(fidelity, "quick", 5)))
+        return tm_fail(TM_ERR_ARG, "sweep: fidelity must be quick|paper|quick-xoshiro|paper-xoshiro, got '%.20s'", fidelity);
     if (!strcmp(preset, "fig3")) {
         *which = P_FIG3;
         // quick: 10 densities, one run, batch 256 and lr 0.01 so 2000 steps converge
@@ -49,9 +57,9 @@ static int lookup(const char *preset, const char *fidelity, int *which, protocol
 }
 
 int32_t tm_sweep_jobs(const char *preset, const char *fidelity) {
-    int which = 0;
+    int which = 0, xoshiro = 0;
     protocol pr = {0};
-    if (lookup(preset, fidelity, &which, &pr)) return -1;
+    if (lookup(preset, fidelity, &which, &pr, &xoshiro)) return -1;
     return pr.archs * pr.xs * pr.ys * pr.runs;
 }
 
@@ -59,10 +67,10 @@ static double round2(double v) { return round(v * 100.0) / 100.0; }
 
 const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t job) {
     static char buf[1024];
-    int which = 0;
+    int which = 0, xoshiro = 0;
     protocol pr = {0};
     tm_clear_error();
-    if (lookup(preset, fidelity, &which, &pr)) return NULL;
+    if (lookup(preset, fidelity, &which, &pr, &xoshiro)) return NULL;
     int32_t total = pr.archs * pr.xs * pr.ys * pr.runs;
     if (job < 0 || job >= total) {
         tm_fail(TM_ERR_ARG, "sweep: job must be an integer in [0, %d], got %d", total - 1, job);
@@ -72,7 +80,7 @@ const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t 
     int32_t yi = cell % pr.ys, xi = (cell / pr.ys) % pr.xs, ai = cell / (pr.ys * pr.xs);
     double x = 0, y = 0;
     char config[640];
-    const char *arch_name;
+    const char *arch_name, *stream = xoshiro ? "\"data_rng\":\"xoshiro\"," : "";
     if (which == P_FIG3) {
         const arch *a = &fig3_archs[ai];
         double p = round2(1.0 - xi * 0.9 / (pr.xs - 1));  // densities 1.0 .. 0.1
@@ -80,8 +88,8 @@ const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t 
         arch_name = a->name;
         snprintf(config, sizeof config,
                  "{\"n\":%d,\"m\":%d,\"experts\":%d,\"k\":%d,\"p\":%.10g,\"importance\":\"uniform\",\"loss\":\"mean\","
-                 "\"batch\":%d,\"steps\":%d,\"lr\":%.10g,\"seed\":%d}",
-                 a->n, a->m, a->experts, a->k, p, pr.batch, pr.steps, pr.lr, job);
+                 "\"batch\":%d,\"steps\":%d,\"lr\":%.10g,%s\"seed\":%d}",
+                 a->n, a->m, a->experts, a->k, p, pr.batch, pr.steps, pr.lr, stream, job);
     } else if (which == P_FIG4) {
         const arch *a = &fig4_archs[ai];
         // S = 0.025 .. 0.975 (paper) or 0.1 .. 0.9 (quick); r = 0.1 .. 2.95 or 0.1 .. 2.9.
@@ -90,8 +98,8 @@ const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t 
         arch_name = a->name;
         snprintf(config, sizeof config,
                  "{\"n\":%d,\"m\":%d,\"experts\":%d,\"k\":1,\"p\":%.10g,\"importance\":\"last\",\"importance_last\":%.10g,"
-                 "\"loss\":\"mean\",\"load_balance\":true,\"batch\":%d,\"steps\":%d,\"lr\":%.10g,\"seed\":%d}",
-                 a->n, a->m, a->experts, round(1000.0 * (1.0 - x)) / 1000.0, y, pr.batch, pr.steps, pr.lr, job);
+                 "\"loss\":\"mean\",\"load_balance\":true,\"batch\":%d,\"steps\":%d,\"lr\":%.10g,%s\"seed\":%d}",
+                 a->n, a->m, a->experts, round(1000.0 * (1.0 - x)) / 1000.0, y, pr.batch, pr.steps, pr.lr, stream, job);
     } else {
         int khot = xi == 1;
         arch_name = khot ? "khot" : "xavier";
@@ -101,8 +109,8 @@ const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t 
         snprintf(config, sizeof config,
                  "{\"n\":100,\"m\":10,\"experts\":10,\"k\":1,\"p\":0.1,\"importance\":\"decay_perm\",\"importance_base\":0.9,"
                  "\"perm_seed\":0,\"router_init\":\"%s\",\"bias_init\":\"zero\",\"loss\":\"mean\",\"batch\":%d,\"steps\":%d,\"lr\":%.10g,"
-                 "\"seed\":%d}",
-                 khot ? "khot_random" : "xavier", pr.batch, pr.steps, pr.lr, job);
+                 "%s\"seed\":%d}",
+                 khot ? "khot_random" : "xavier", pr.batch, pr.steps, pr.lr, stream, job);
     }
     snprintf(buf, sizeof buf,
              "{\"preset\":\"%s\",\"fidelity\":\"%s\",\"job\":%d,\"cell\":%d,\"run\":%d,\"arch\":\"%s\",\"x\":%.10g,\"y\":%.10g,"

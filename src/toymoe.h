@@ -101,7 +101,8 @@ int tm_router_regions(const tm_model *m, int32_t grid, int32_t *out, int32_t out
 
 // Sweeps (the paper's many-model experiments, SPEC section 7): deterministic
 // job lists, so the browser's worker pool and the CLI's shards train the same
-// models. preset: fig3 | fig4 | table1; fidelity: quick | paper.
+// models. preset: fig3 | fig4 | table1; fidelity: quick | paper, or quick-xoshiro |
+// paper-xoshiro: the same jobs on the data_rng xoshiro stream (other draws: another sweep).
 int32_t tm_sweep_jobs(const char *preset, const char *fidelity);       // -1 on error
 // {"preset","fidelity","job","cell","run","arch","x","y","seed","config":{...}}; NULL on error.
 const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t job);

@@ -88,11 +88,11 @@ const putIDB = (page, records) => page.evaluate((recs) => new Promise((resolve, 
 
 
 /** `toymoe sweep` + `toymoe merge` of the first `limit` jobs: {json, csv, lines} (lines: the sweep's, by job). */
-function cliMerge(preset, limit) {
+function cliMerge(preset, limit, fidelity = 'quick') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-sweeps-cli-'));
   try {
     const out = path.join(dir, 'r.jsonl');
-    execFileSync(CLI, ['sweep', '--quiet', '--preset', preset, '--fidelity', 'quick', '--limit', String(limit), '--out', out]);
+    execFileSync(CLI, ['sweep', '--quiet', '--preset', preset, '--fidelity', fidelity, '--limit', String(limit), '--out', out]);
     execFileSync(CLI, ['merge', '--json', path.join(dir, 'm.json'), '--csv', path.join(dir, 'm.csv'), out]);
     const lines = new Map(fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => [JSON.parse(l).job, l]));
     return { json: fs.readFileSync(path.join(dir, 'm.json'), 'utf8'), csv: fs.readFileSync(path.join(dir, 'm.csv'), 'utf8'), lines };
@@ -158,6 +158,7 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('#chart-fig4 .panel-head button')]);
     assert.deepEqual([...fs.readFileSync(await png.path()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'PNG export');
     // Hover the first cell of panel A.1/1 (S = 0.1, r = 0.1) and click it: the lab opens that model.
+    await page.locator('#view-fig4 canvas').scrollIntoViewIfNeeded();
     const box = await page.locator('#view-fig4 canvas').boundingBox();
     const a11 = (await sw(page, 'panels')).find((p) => p.arch === '2x1-E1' && p.expert === 0);
     const plan = await sw(page, 'plan');
@@ -186,6 +187,56 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     assert.deepEqual(log.errors, []);
     assert.deepEqual(log.dialogs, []);
     await page.close();
+  });
+
+test('data_rng=xoshiro: a separate sweep (fidelity quick-xoshiro) stored, exported and linked apart, equal to the CLI\'s',
+  { skip }, async () => {
+    const { page: before } = await open('?preset=fig4&fidelity=quick');
+    const pcgBefore = (await readIDB(before, 'fig4', 'quick')).map((r) => r.line);
+    await before.close();
+    const { page, log } = await open('?preset=fig4&fidelity=quick&data_rng=xoshiro&limit=8&workers=2');
+    assert.equal(await sw(page, 'fidelity'), 'quick-xoshiro');
+    assert.match(page.url(), /\?preset=fig4&fidelity=quick&data_rng=xoshiro&limit=8$/);
+    assert.equal(await page.locator('#sweep-data-rng').inputValue(), 'xoshiro');
+    assert.equal(await page.locator('#sweep-fidelity').inputValue(), 'quick');
+    assert.match(await page.locator('#sweep-stream-note').textContent(), /other draws/);
+    assert.ok(await page.locator('#sweep-stream-note').isVisible());
+    assert.equal(await page.locator('#btn-start').textContent(), 'Start', 'nothing of the pcg32 sweep counts as done');
+    await page.click('#btn-start');
+    await waitStatus(page, 'done');
+    await shot(page, 'sweeps-fig4-quick-xoshiro-8.png');
+    const stored = await readIDB(page, 'fig4', 'quick-xoshiro');
+    assert.deepEqual(stored.map((r) => r.job), [...Array(8).keys()]);
+    for (const r of stored) assert.equal(JSON.parse(r.line).config.data_rng, 'xoshiro');
+    assert.deepEqual((await readIDB(page, 'fig4', 'quick')).map((r) => r.line), pcgBefore, 'the pcg32 sweep is untouched');
+    const exported = await page.evaluate(() => window.__sweeps.exportMerge());
+    if (HAVE_CLI) {
+      const want = cliMerge('fig4', 8, 'quick-xoshiro');
+      assert.equal(exported.json, want.json, 'JSON export = toymoe merge of toymoe sweep --fidelity quick-xoshiro');
+      for (const r of stored) assert.equal(r.line, want.lines.get(r.job), `job ${r.job}`);
+    }
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-export-json')]);
+    assert.equal(dl.suggestedFilename(), 'toymoe-sweep-fig4-quick-xoshiro.json');
+    assert.equal(await page.evaluate(() => window.__sweeps.labURL(2)), './#sweep=fig4/quick-xoshiro/2');
+    const lab = await context.newPage();
+    await lab.goto(`${server.url}#sweep=fig4/quick-xoshiro/2`);
+    await lab.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
+    await lab.waitForFunction(() => window.__toymoe.messages.some((t) => /Loaded sweep model fig4\/quick-xoshiro job 2/.test(t)), null, { timeout: 20000 });
+    assert.equal((await lab.evaluate(() => window.__toymoe.state)).config.data_rng, 'xoshiro');
+    await lab.close();
+    // back to pcg32: the other sweep, and the URL says so
+    await page.selectOption('#sweep-data-rng', 'pcg32');
+    await page.waitForSelector('body[data-status="idle"]', { state: 'attached', timeout: 30000 });
+    assert.equal(await sw(page, 'fidelity'), 'quick');
+    assert.match(page.url(), /\?preset=fig4&fidelity=quick&limit=8$/);
+    assert.ok(!(await page.locator('#sweep-stream-note').isVisible()));
+    assert.deepEqual(log.errors, []);
+    await page.close();
+    const { page: bad } = await open('?preset=fig4&fidelity=quick&data_rng=<b>mt</b>');
+    assert.ok((await sw(bad, 'messages')).some((t) => /^data_rng: must be one of pcg32, xoshiro, got '<b>mt<\/b>'/.test(t)));
+    assert.equal(await sw(bad, 'fidelity'), 'quick');
+    assert.equal(await bad.evaluate(() => document.querySelectorAll('b').length), 0);
+    await bad.close();
   });
 
 test('a crashed worker (error) and a silent one (terminated) are replaced; their jobs are retried and nothing is lost', { skip }, async () => {

@@ -77,9 +77,29 @@ test('sweepJobs, sweepJob and sweepJobJSON: counts, fields, errors naming the fi
   assert.equal(lab.sweepJob('table1', 'quick', 0).arch, 'xavier');
   assert.equal(lab.sweepJob('table1', 'quick', t1 - 1).arch, 'khot');
   assert.equal(lab.sweepJob('table1', 'quick', t1 - 1).config.router_init, 'khot_random');
+  // '-xoshiro': the same jobs on the xoshiro data stream, named apart so that results never mix
+  for (const preset of ['fig3', 'fig4', 'table1']) {
+    for (const base of ['quick', 'paper']) {
+      const total = lab.sweepJobs(preset, base);
+      assert.equal(lab.sweepJobs(preset, `${base}-xoshiro`), total);
+      for (const i of [0, total - 1]) {
+        const plain = lab.sweepJob(preset, base, i), xo = lab.sweepJob(preset, `${base}-xoshiro`, i);
+        assert.equal(plain.config.data_rng, undefined, 'the default stream is not spelled out (older results stay valid)');
+        assert.equal(xo.fidelity, `${base}-xoshiro`);
+        assert.equal(xo.config.data_rng, 'xoshiro');
+        const { data_rng, ...rest } = xo.config;
+        assert.deepEqual({ ...xo, fidelity: base, config: rest }, plain, `${preset} ${base} job ${i}: only the stream differs`);
+        assert.ok(lab.validate(xo.config).ok);
+      }
+    }
+  }
   const fails = [
     [() => lab.sweepJobs('fig9', 'quick'), 'preset', /fig3\|fig4\|table1/],
-    [() => lab.sweepJobs('fig4', 'slow'), 'fidelity', /quick\|paper/],
+    [() => lab.sweepJobs('fig4', 'slow'), 'fidelity', /quick\|paper\|quick-xoshiro\|paper-xoshiro/],
+    [() => lab.sweepJobs('fig4', 'xoshiro'), 'fidelity', /fidelity/],
+    [() => lab.sweepJobs('fig4', 'quick-xoshir'), 'fidelity', /fidelity/],
+    [() => lab.sweepJobs('fig4', 'quick-xoshiro-xoshiro'), 'fidelity', /fidelity/],
+    [() => lab.sweepJobs('fig4', '-xoshiro'), 'fidelity', /fidelity/],
     [() => lab.sweepJob('fig4', 'quick', 1e6), 'job', /\[0, 1727\]/],
     [() => lab.sweepJob('fig4', 'quick', -1), 'job', /job/],
     [() => lab.sweepJob('fig4', 'quick', 1.5), 'job', /integer/],
@@ -170,6 +190,31 @@ test('the browser\'s result lines equal `toymoe sweep` byte for byte, and the JS
     assert.deepEqual(parsed.models.map((m) => m.job), [...Array(12).keys()]);
     assert.equal(parsed.cells.length, 4);
     assert.equal(parsed.cells[1].runs, 3);
+  });
+});
+
+test('a -xoshiro sweep: the browser\'s lines equal `toymoe sweep --data-rng xoshiro`; merges refuse mixed sweeps', { skip }, async () => {
+  await withTempDir(async (dir) => {
+    // fig4 jobs 0-7 (4 per tm_train_many call in the CLI, one model.train each here), fig3 job 9
+    const fig4 = await cliSweep(dir, 'fig4-xo', 'fig4', 'quick-xoshiro', '0-7');
+    const viaFlag = join(dir, 'flag.jsonl');
+    await run(CLI, ['sweep', '--quiet', '--preset', 'fig4', '--fidelity', 'quick', '--data-rng', 'xoshiro', '--jobs', '0-7', '--out', viaFlag]);
+    assert.deepEqual(readFileSync(viaFlag, 'utf8').split('\n').filter(Boolean), fig4, '--data-rng xoshiro = --fidelity quick-xoshiro');
+    fig4.forEach((line, j) => assert.equal(jsLine('fig4', 'quick-xoshiro', j), line, `fig4 job ${j}`));
+    const [fig3] = await cliSweep(dir, 'fig3-xo', 'fig3', 'quick-xoshiro', '9');
+    assert.equal(jsLine('fig3', 'quick-xoshiro', 9), fig3);
+    const plain = await cliSweep(dir, 'fig4', 'fig4', 'quick', '0-7');
+    const loss = (line) => JSON.parse(line).final_loss;
+    assert.ok(plain.some((line, j) => loss(line) !== loss(fig4[j])), 'the streams give other runs');
+    // a restart file of the other stream is refused, as is a merge of both
+    await assert.rejects(run(CLI, ['sweep', '--quiet', '--preset', 'fig4', '--fidelity', 'quick', '--jobs', '8', '--out', join(dir, 'fig4-xo.jsonl')]),
+      (e) => /holds results of another sweep/.test(String(e.stderr)));
+    await assert.rejects(cliMerge(dir, 'mixed', [join(dir, 'fig4.jsonl'), join(dir, 'fig4-xo.jsonl')]),
+      (e) => /another sweep/.test(String(e.stderr)));
+    assert.throws(() => merge([...plain, fig4[0]], { jobsTotal: 1728 }), /another sweep/);
+    const merged = JSON.parse(merge(fig4, { jobsTotal: 1728 }).json);
+    assert.equal(merged.fidelity, 'quick-xoshiro');
+    assert.equal(merge(fig4, { jobsTotal: 1728 }).json, (await cliMerge(dir, 'xo-merged', [join(dir, 'fig4-xo.jsonl')])).json);
   });
 });
 

@@ -5,6 +5,7 @@
 #   bash examples/cli/sweep.sh                   # fig3 quick, first 4 jobs, into build/sweep-example/
 #   bash examples/cli/sweep.sh fig4 24 out/      # fig4 quick, first 24 jobs (dense 2x1 cells)
 #   SWEEP_FIDELITY=paper bash examples/cli/sweep.sh fig3 8
+#   SWEEP_FIDELITY=quick-xoshiro bash examples/cli/sweep.sh fig4 8   # the data_rng xoshiro stream
 #
 # The whole sweep is the same command without --limit (docs/scaling.md: shards, GNU parallel,
 # Slurm). The .jsonl file is restartable: jobs already in it are skipped.

@@ -74,6 +74,12 @@ static const member *find(const member *ms, int count, const char *key) {
 
 static long number(const member *mb, long fallback) { return mb ? strtol(mb->val, NULL, 10) : fallback; }
 
+// Whether mb is the JSON string "text", exactly ("paper" is not "paper-xoshiro").
+static int is_string(const member *mb, const char *text) {
+    size_t len = strlen(text);
+    return mb && mb->val_len == (int)len + 2 && mb->val[0] == '"' && !strncmp(mb->val + 1, text, len);
+}
+
 static char *read_line(FILE *f) {
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
@@ -107,7 +113,8 @@ static void print_weights(FILE *out, tm_model *m) {
 }
 
 int cmd_sweep(int argc, char **argv) {
-    const char *preset = NULL, *fidelity = "quick", *out_path = NULL;
+    const char *preset = NULL, *fidelity = "quick", *out_path = NULL, *data_rng = "pcg32";
+    char fidelity_buf[64];
     long shard = 1, shards = 1, limit = -1, samples = 1024;
     const char *only = NULL;  // --jobs 0,9,20-29: train just these
     int quiet = 0;
@@ -120,6 +127,10 @@ int cmd_sweep(int argc, char **argv) {
         if (!strcmp(a, "--preset")) preset = v;
         else if (!strcmp(a, "--fidelity")) fidelity = v;
         else if (!strcmp(a, "--out")) out_path = v;
+        else if (!strcmp(a, "--data-rng")) {
+            if (strcmp(v, "pcg32") && strcmp(v, "xoshiro")) return fail("--data-rng: must be pcg32|xoshiro, got '%s'", v);
+            data_rng = v;
+        }
         else if (!strcmp(a, "--shard")) {
             if (sscanf(v, "%ld/%ld", &shard, &shards) != 2 || shards < 1 || shard < 1 || shard > shards)
                 return fail("--shard: must be I/N with 1 <= I <= N, got '%s'", v);
@@ -132,9 +143,14 @@ int cmd_sweep(int argc, char **argv) {
             samples = strtol(v, &end, 10);
             if (*end || samples < 1 || samples > 1048576) return fail("--samples: must be an integer in [1, 1048576], got '%s'", v);
         } else return fail("unknown flag %s (toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper "
-                           "[--shard I/N] [--out FILE] [--limit N] [--jobs LIST] [--samples N] [--quiet])", a);
+                           "[--data-rng pcg32|xoshiro] [--shard I/N] [--out FILE] [--limit N] [--jobs LIST] [--samples N] [--quiet])", a);
     }
     if (!preset) return fail("%s", "sweep needs --preset fig3|fig4|table1");
+    if (!strcmp(data_rng, "xoshiro")) {  // the sweep of the same jobs on the xoshiro stream (sweep.c)
+        if (strstr(fidelity, "-xoshiro")) return fail("--data-rng: the fidelity '%s' already names the stream", fidelity);
+        snprintf(fidelity_buf, sizeof fidelity_buf, "%.40s-xoshiro", fidelity);
+        fidelity = fidelity_buf;
+    }
     int32_t total = tm_sweep_jobs(preset, fidelity);
     if (total < 0) { fprintf(stderr, "toymoe: --%s\n", tm_last_error() + 7); return 2; }
     if (limit > 0 && limit < total) total = (int32_t)limit;
@@ -147,8 +163,9 @@ int cmd_sweep(int argc, char **argv) {
             member ms[16];
             int count = members(line, ms, 16);
             const member *p = find(ms, count, "preset"), *fi = find(ms, count, "fidelity");
-            if (p && fi && (strncmp(p->val + 1, preset, strlen(preset)) || strncmp(fi->val + 1, fidelity, strlen(fidelity)))) {
-                fprintf(stderr, "toymoe: --out: %s holds results of another sweep\n", out_path);
+            if (p && fi && (!is_string(p, preset) || !is_string(fi, fidelity))) {
+                fprintf(stderr, "toymoe: --out: %s holds results of another sweep (%.*s %.*s, not %s %s)\n", out_path,
+                        p->val_len < 40 ? p->val_len : 40, p->val, fi->val_len < 40 ? fi->val_len : 40, fi->val, preset, fidelity);
                 free(line); fclose(f); free(done);
                 return 2;
             }
@@ -265,6 +282,14 @@ int cmd_merge(int argc, char **argv) {
             if (!preset[0]) {
                 snprintf(preset, sizeof preset, "%.*s", p->val_len - 2, p->val + 1);
                 snprintf(fidelity, sizeof fidelity, "%.*s", fi->val_len - 2, fi->val + 1);
+            } else if (!is_string(p, preset) || !is_string(fi, fidelity)) {
+                // one merge is one sweep: fidelities differ in protocol or data stream
+                fprintf(stderr, "toymoe: merge: %s holds a result of another sweep (%.*s %.*s, not %s %s)\n", files[f],
+                        p->val_len < 40 ? p->val_len : 40, p->val, fi->val_len < 40 ? fi->val_len : 40, fi->val, preset, fidelity);
+                free(line); fclose(in); free(files);
+                for (size_t i = 0; i < count; i++) free(rs[i].line);
+                free(rs);
+                return 2;
             }
             const member *loss = find(ms, n, "final_loss");
             if (count == cap) rs = realloc(rs, (cap *= 2) * sizeof *rs);

@@ -24,9 +24,10 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: toymoe train [options]\n"
             "       toymoe metrics --config FILE --weights FILE [--samples N]\n"
-            "       toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper [--shard I/N] [--out FILE]\n"
-            "                    [--limit N] [--jobs 0,5,10-19] [--samples N] [--quiet]\n"
-            "                    (one JSON line per model; restartable: skips jobs already in --out)\n"
+            "       toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper [--data-rng pcg32|xoshiro]\n"
+            "                    [--shard I/N] [--out FILE] [--limit N] [--jobs 0,5,10-19] [--samples N] [--quiet]\n"
+            "                    (one JSON line per model; restartable: skips jobs already in --out;\n"
+            "                    --data-rng xoshiro: the fidelity's jobs on the xoshiro stream, fidelity P-xoshiro)\n"
             "       toymoe merge [--json OUT] [--csv OUT] FILE...   (best run per cell, mean loss over runs)\n"
             "         (weights: JSON with arrays W, b, router, e.g. the output of train --weights)\n"
             "  --config FILE        JSON config (flags after it override its fields)\n"

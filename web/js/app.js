@@ -510,7 +510,7 @@ function loadRunObject(obj, what = 'a run') {
 // '#sweep=<preset>/<fidelity>/<job>' (from the sweep page): that model's config and weights,
 // read from this browser's stored sweep results and validated like a file.
 async function openSweepModel(lab, hash) {
-  const m = /^#sweep=(fig3|fig4|table1)\/(quick|paper)\/(\d{1,7})$/.exec(hash);
+  const m = /^#sweep=(fig3|fig4|table1)\/((?:quick|paper)(?:-xoshiro)?)\/(\d{1,7})$/.exec(hash);
   if (!m) return say(`link: '${hash.slice(0, 40)}' is not a sweep model (#sweep=<preset>/<fidelity>/<job>)`);
   const [, preset, fidelity, jobText] = m, job = Number(jobText);
   try {

@@ -124,6 +124,7 @@ const strtol = (text) => { const m = /^\s*[+-]?\d+/.exec(text ?? ''); return m ?
  * (C prints a bare nan there, which is not JSON); the CSV says nan like C.
  * @param {string[]} lines result lines (any order; a job given twice counts once)
  * @param {{jobsTotal: number}} opts jobsTotal = lab.sweepJobs(preset, fidelity)
+ * Throws when the lines are of more than one sweep (preset and fidelity), as the CLI exits 2.
  */
 export function mergeParts(lines, { jobsTotal }) {
   const rs = [];
@@ -134,6 +135,10 @@ export function mergeParts(lines, { jobsTotal }) {
     const job = get('job'), p = get('preset'), fi = get('fidelity');
     if (job === undefined || p === undefined || fi === undefined) continue;
     if (preset === null) { preset = p.slice(1, -1).slice(0, 31); fidelity = fi.slice(1, -1).slice(0, 31); }
+    else if (p !== `"${preset}"` || fi !== `"${fidelity}"`) {
+      // one merge is one sweep (the CLI refuses too): fidelities differ in protocol or data stream
+      throw new Error(`merge: a result of another sweep (${p.slice(0, 40)} ${fi.slice(0, 40)}, not ${preset} ${fidelity})`);
+    }
     const loss = get('final_loss');
     rs.push({ job: strtol(job) ?? -1, cell: strtol(get('cell')) ?? -1, loss: loss !== undefined && loss[0] !== 'n' ? parseFloat(loss) : Infinity, line });
   }

@@ -122,7 +122,7 @@ export function resultOf(text, sweep) {
   const preset = str(get('preset')), fidelity = str(get('fidelity'));
   if (!preset || !fidelity) return { why: 'no preset and fidelity (not a result line of toymoe sweep)' };
   if (preset !== sweep.preset || fidelity !== sweep.fidelity) {
-    const name = /^[a-z0-9]{1,12}$/.test(preset) && /^[a-z0-9]{1,12}$/.test(fidelity) ? `a ${preset} ${fidelity} result` : 'a result of another sweep';
+    const name = /^[a-z0-9]{1,12}$/.test(preset) && /^[a-z0-9]{1,8}(-xoshiro)?$/.test(fidelity) ? `a ${preset} ${fidelity} result` : 'a result of another sweep';
     return { why: `${name}, not ${sweep.preset} ${sweep.fidelity}` };
   }
   const job = get('job');

@@ -39,6 +39,14 @@ const PRESETS = {
   },
 };
 const FIDELITIES = { quick: 'quick — a smaller grid, minutes', paper: 'paper — the paper’s protocol, hours' };
+// The data stream of every job. A sweep on xoshiro is another sweep: its fidelity is the base's
+// with '-xoshiro' (src/sweep.c), under which its results are stored, exported and loaded.
+const STREAMS = { pcg32: 'pcg32 — presets', xoshiro: 'xoshiro — faster' };
+const XO = '-xoshiro';
+const baseOf = (fidelity) => (fidelity.endsWith(XO) ? fidelity.slice(0, -XO.length) : fidelity);
+const streamOf = (fidelity) => (fidelity.endsWith(XO) ? 'xoshiro' : 'pcg32');
+const withStream = (base, stream) => (stream === 'xoshiro' ? base + XO : base);
+const knownFidelity = (f) => typeof f === 'string' && Object.hasOwn(FIDELITIES, baseOf(f));
 
 const CHARTS = {
   fig3: [
@@ -98,9 +106,11 @@ const say = (text, kind = 'error') => showMessage(text, kind, { tag: 'toymoe swe
 
 // ------------------------------------------------------------------ URL
 
-/** The page's URL parameters, validated: {preset, fidelity, limit, workers, watchdog, messages}. */
+/** The page's URL parameters, validated: {preset, fidelity, limit, workers, watchdog, messages}.
+ * fidelity carries the stream: 'quick' + data_rng=xoshiro (or fidelity=quick-xoshiro) -> 'quick-xoshiro'. */
 export function parseURL(search) {
   const out = { ...DEFAULTS, messages: [] };
+  let stream = null;
   let q;
   try { q = new URLSearchParams(search); } catch { return out; }
   let count = 0;
@@ -118,8 +128,12 @@ export function parseURL(search) {
         else out.messages.push(`preset: must be one of ${Object.keys(PRESETS).join(', ')}, got '${shown(raw)}'`);
         break;
       case 'fidelity':
-        if (Object.hasOwn(FIDELITIES, raw)) out.fidelity = raw;
+        if (knownFidelity(raw)) out.fidelity = raw;
         else out.messages.push(`fidelity: must be one of ${Object.keys(FIDELITIES).join(', ')}, got '${shown(raw)}'`);
+        break;
+      case 'data_rng':
+        if (Object.hasOwn(STREAMS, raw)) stream = raw;
+        else out.messages.push(`data_rng: must be one of ${Object.keys(STREAMS).join(', ')}, got '${shown(raw)}'`);
         break;
       case 'limit': { const v = int('limit', raw, 1, 10_000_000); if (v !== null) out.limit = v; break; }
       case 'workers': { const v = int('workers', raw, 1, MAX_WORKERS); if (v !== null) out.workers = v; break; }
@@ -128,11 +142,13 @@ export function parseURL(search) {
         out.messages.push(`unknown parameter '${shown(k)}' ignored`);
     }
   }
+  if (stream) out.fidelity = withStream(baseOf(out.fidelity), stream);
   return out;
 }
 
 function syncURL() {
-  const q = new URLSearchParams({ preset: S.preset, fidelity: S.fidelity });
+  const q = new URLSearchParams({ preset: S.preset, fidelity: baseOf(S.fidelity) });
+  if (streamOf(S.fidelity) !== 'pcg32') q.set('data_rng', streamOf(S.fidelity));
   if (S.limit) q.set('limit', String(S.limit));
   if (S.workers !== DEFAULTS.workers) q.set('workers', String(S.workers));
   if (S.watchdog !== DEFAULTS.watchdog) q.set('watchdog', String(S.watchdog));
@@ -326,7 +342,7 @@ const MB = (bytes) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 
 /** Which sweep to load into: the page's when some file is of it, else the first file's. */
 function targetSweep(peeked) {
-  const known = (s) => s && Object.hasOwn(PRESETS, s.preset) && Object.hasOwn(FIDELITIES, s.fidelity);
+  const known = (s) => s && Object.hasOwn(PRESETS, s.preset) && knownFidelity(s.fidelity);
   const same = (s, t) => s && s.preset === t.preset && s.fidelity === t.fidelity;
   const page = { preset: S.preset, fidelity: S.fidelity };
   if (peeked.some((s) => same(s, page)) || !peeked.some(known)) return page;
@@ -648,6 +664,7 @@ function refreshButtons() {
   $('btn-load').disabled = running || !ready;
   $('sweep-preset').disabled = running;
   $('sweep-fidelity').disabled = running;
+  $('sweep-data-rng').disabled = running;
   const have = !!S.results?.size;
   $('btn-export-json').disabled = !have;
   $('btn-export-csv').disabled = !have;
@@ -668,7 +685,9 @@ async function select({ autoResume = true } = {}) {
   S.loaded = [];
   syncURL();
   $('sweep-preset').value = S.preset;
-  $('sweep-fidelity').value = S.fidelity;
+  $('sweep-fidelity').value = baseOf(S.fidelity);
+  $('sweep-data-rng').value = streamOf(S.fidelity);
+  $('sweep-stream-note').hidden = streamOf(S.fidelity) === 'pcg32';
   $('sweep-desc').textContent = PRESETS[S.preset].desc;
   $('sweep-plan').textContent = 'Planning…';
   $('sweep-estimate').textContent = 'Timing a few training steps of each architecture in a worker…';
@@ -763,11 +782,17 @@ async function main() {
   const url = parseURL(location.search);
   Object.assign(S, { preset: url.preset, fidelity: url.fidelity, limit: url.limit, workers: url.workers, watchdog: url.watchdog });
   for (const m of url.messages) say(m);
-  const presetSel = $('sweep-preset'), fidSel = $('sweep-fidelity');
+  const presetSel = $('sweep-preset'), fidSel = $('sweep-fidelity'), rngSel = $('sweep-data-rng');
   for (const [id, p] of Object.entries(PRESETS)) presetSel.append(el('option', { value: id }, p.label));
   for (const [id, t] of Object.entries(FIDELITIES)) fidSel.append(el('option', { value: id }, t));
+  for (const [id, t] of Object.entries(STREAMS)) rngSel.append(el('option', { value: id }, t));
   presetSel.addEventListener('change', () => { if (Object.hasOwn(PRESETS, presetSel.value)) { S.preset = presetSel.value; select(); } });
-  fidSel.addEventListener('change', () => { if (Object.hasOwn(FIDELITIES, fidSel.value)) { S.fidelity = fidSel.value; select(); } });
+  fidSel.addEventListener('change', () => {
+    if (Object.hasOwn(FIDELITIES, fidSel.value)) { S.fidelity = withStream(fidSel.value, streamOf(S.fidelity)); select(); }
+  });
+  rngSel.addEventListener('change', () => {
+    if (Object.hasOwn(STREAMS, rngSel.value)) { S.fidelity = withStream(baseOf(S.fidelity), rngSel.value); select(); }
+  });
   $('btn-start').addEventListener('click', () => start());
   $('btn-cancel').addEventListener('click', cancel);
   $('btn-export-json').addEventListener('click', () => onExport('json'));

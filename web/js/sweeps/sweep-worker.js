@@ -255,7 +255,7 @@ function finish(preset, r) {
 // ------------------------------------------------------------------ messages
 
 const PRESETS = ['fig3', 'fig4', 'table1'];
-const FIDELITIES = ['quick', 'paper'];
+const FIDELITIES = ['quick', 'paper', 'quick-xoshiro', 'paper-xoshiro'];  // -xoshiro: the jobs on that stream (sweep.c)
 const valid = (m) => PRESETS.includes(m.preset) && FIDELITIES.includes(m.fidelity);
 
 const handlers = {
