@@ -52,33 +52,25 @@ static inline int32_t next_hit(const uint64_t *hits, int32_t pos) {
     return w * 64 + __builtin_ctzll(hits[w]);
 }
 
-// n features from the draws at pos, jumping from hit to hit: a present feature i gets
-// out[i * stride] (absent ones keep what out holds) and, with nz, its index appended;
-// returns the next unread draw, and *count the features present.
-static inline int32_t jump(const tm_batch *b, int32_t pos, int32_t n, float *out, int32_t stride, int32_t *nz,
-                           int32_t *count) {
+// Sample s of b (its row of x zeroed) from the draws at pos, jumping from hit to hit: a
+// present feature's value and index are written; returns the next unread draw.
+static inline int32_t jump_row(tm_batch *b, int32_t s, int32_t pos) {
+    const int32_t n = b->n;
     const uint64_t *hits = b->hits;
     const uint32_t *draws = b->draws;
-    int32_t i = 0, c = 0;
+    float *x = b->x + (size_t)s * n;
+    int32_t *nz = b->nz + (size_t)s * n, i = 0, c = 0;
     while (i < n) {
         int32_t gap = next_hit(hits, pos) - pos;  // features i .. i+gap-1 are absent
         if (gap >= n - i) { pos += n - i; break; }
         i += gap;
         pos += gap;
-        out[(size_t)i * stride] = tm_uniform_of(draws[pos + 1]);
-        if (nz) nz[c] = i;
-        c++;
-        i++;
+        x[i] = tm_uniform_of(draws[pos + 1]);
+        nz[c++] = i++;
         pos += 2;
     }
-    *count = c;
+    b->nz_count[s] = c;
     return pos;
-}
-
-// Sample s of b (its row of x zeroed) from the draws at pos; returns the next unread draw.
-static inline int32_t jump_row(tm_batch *b, int32_t s, int32_t pos) {
-    const size_t row = (size_t)s * b->n;
-    return jump(b, pos, b->n, b->x + row, 1, b->nz + row, &b->nz_count[s]);
 }
 
 // The plain loop, one feature at a time: the definition of the data stream.
@@ -192,25 +184,58 @@ void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
     if (b->batch > 0) reader_end(&r, NULL, rng);
 }
 
+// Which tests of one 64-draw word pass, when tests and values interleave by the data: a
+// passing test makes the next draw its value, whatever that draw's own presence bit says,
+// so the bits parse like backslash escapes (simdjson's odd-run trick). hits: the presence bits
+// of the word; value0: 1 when its first draw is a value (the word before ended in a passing
+// test). A run of hits starts with a test (the draw before is a failed test or a value), and
+// tests and values alternate along it: the passing tests sit at the run start's parity.
+static inline uint64_t passing_tests(uint64_t hits, uint64_t value0) {
+    const uint64_t even = 0x5555555555555555ull;
+    uint64_t h = hits & ~value0;
+    uint64_t starts = h & ~(h << 1);
+    uint64_t even_runs = h & ~(h + (starts & even));  // the carry clears each run started at an even draw
+    return (even_runs & even) | (h & ~even_runs & ~even);
+}
+
 void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t count, float *out, int32_t stride) {
-    enum { ROW = 64 };  // the virtual row: refills come between rows, a row reads at most 2 ROW draws
+    // Word by word, with no branch per feature: a word's tests (its draws that are no value) are
+    // consecutive features, and each passing test's value is written at its feature's place.
     const uint32_t threshold = tm_presence_threshold(p);
-    const int jumps = threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
-    reader r = {.b = b, .xoshiro = rng4 != NULL, .jump = jumps, .threshold = threshold};
+    reader r = {.b = b, .xoshiro = rng4 != NULL, .jump = 1, .threshold = threshold};
     if (rng4) r.gen = *rng4;
     else r.base = *rng;
-    for (int32_t t0 = 0; t0 < count; t0 += ROW) {
-        const int32_t end = count - t0 < ROW ? count : t0 + ROW;
-        if (!t0 || r.len - r.pos < 2 * ROW) reader_fill(&r, p, count - t0, 4 * ROW, !t0);
-        if (jumps) {  // absent features keep the zeros out holds
-            int32_t present;
-            r.pos = jump(b, r.pos, end - t0, out + (size_t)t0 * stride, stride, NULL, &present);
-            continue;
+    int32_t t = 0, w = 0;  // features read; the word at hand
+    uint64_t lead = 0, value0 = 0;  // lead: its draws not yet read before this call's first
+    for (int first = 1; t < count; first = 0) {
+        // A word reads its 64 draws and, for a test passing at its last draw, the next one.
+        if (first || r.len < 64 * (w + 2)) {
+            r.pos = first ? 0 : 64 * w + (int32_t)value0;  // the first unread draw: a test
+            reader_fill(&r, p, count - t, 192, first);
+            w = r.pos >> 6;
+            lead = ~0ull << (r.pos & 63);
+            value0 = 0;
         }
-        for (int32_t t = t0; t < end; t++) {
-            int present = (b->draws[r.pos++] >> 8) < threshold;
-            out[(size_t)t * stride] = present ? tm_uniform_of(b->draws[r.pos++]) : 0.0f;
+        const uint64_t pass = passing_tests(b->hits[w] & lead, value0);
+        uint64_t tests = ~((pass << 1) | value0) & lead;
+        int32_t k = __builtin_popcountll(tests);
+        uint64_t take = pass;
+        if (k >= count - t) {  // the batch ends in this word: keep its first count - t tests
+            while (k > count - t) { tests &= ~(1ull << (63 - __builtin_clzll(tests))); k--; }
+            int32_t last = 63 - __builtin_clzll(tests);
+            take &= ~0ull >> (63 - last);
+            r.pos = 64 * w + last + 1 + (int32_t)((pass >> last) & 1);
         }
+        const uint32_t *draws = b->draws + 64 * (size_t)w + 1;  // a test's value: the draw after it
+        for (uint64_t bits = take; bits; bits &= bits - 1) {
+            int32_t j = __builtin_ctzll(bits);
+            int32_t feature = t + __builtin_popcountll(tests & ((1ull << j) - 1));
+            out[(size_t)feature * stride] = tm_uniform_of(draws[j]);
+        }
+        t += k;
+        value0 = pass >> 63;
+        lead = ~0ull;
+        w++;
     }
     if (count > 0) reader_end(&r, rng, rng4);
 }

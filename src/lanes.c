@@ -52,8 +52,8 @@ int32_t tm_lanes_group(tm_model *const *models, int32_t count) {
 }
 
 // The lanes' batches: each model's batch is read from its own stream as one long row
-// (tm_stream_values: the draws of tm_batch_sample, jumping from hit to hit over its rows of
-// n <= 3), straight into its lane of x (count,). Spare lanes (l >= models) repeat lane 0.
+// (tm_stream_values: the draws of tm_batch_sample over its rows of n <= 3, parsed 64 at a
+// time), straight into its lane of x (count,). Spare lanes (l >= models) repeat lane 0.
 static void sample_lanes(pack *pk, int32_t models, int32_t count) {
     float *x = (float *)pk->x;  // lane l of vector t is float 4t + l (written in data.c, a call away)
     memset(pk->x, 0, (size_t)count * sizeof *pk->x);

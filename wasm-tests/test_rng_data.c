@@ -161,10 +161,57 @@ static void samplers_match_reference(void) {
     }
 }
 
+// tm_stream_values (the lane trainer's sampler) parses a model's batch as one long row, word
+// by word: its values must be the reference's for that row (batch = count rows of 1 feature),
+// written at the stride and nowhere else, and the generator must end where the reference's
+// does, over buffer refills, every density (passing tests in long runs at p = 1), and batches
+// ending anywhere in a word.
+static void stream_values_match_reference(void) {
+    const int32_t counts[] = {1, 2, 3, 63, 64, 65, 127, 129, 1536, 3001, 9000};
+    const float ps[] = {0.0f, 0.001f, 0.05f, 0.1f, 0.37f, 0.5f, 0.61f, 0.9f, 0.999f, 1.0f};
+    for (int xoshiro = 0; xoshiro < 2; xoshiro++) {
+        int cases = 0, bad = 0;
+        for (size_t a = 0; a < sizeof counts / sizeof *counts; a++)
+            for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
+                const int32_t count = counts[a], stride = a % 2 ? 4 : 1;
+                tm_batch b;
+                tm_batch_init(&b, 512, 3);  // the lane trainer's scratch: its models' own batch buffers
+                float *want = malloc((size_t)count * sizeof *want), *got = malloc((size_t)count * stride * sizeof *got);
+                int32_t *present = malloc((size_t)count * sizeof *present);
+                tm_rng r1, r2;
+                tm_rng_seed(&r1, 2000 + a, 2);
+                r2 = r1;
+                tm_rng4 q1;
+                tm_rng4_seed(&q1, 2000 + a, 2);
+                xo_reference q2 = xo_from(&q1);
+                for (int call = 0; call < 2; call++) {
+                    for (int32_t t = 0; t < count * stride; t++) got[t] = t % stride ? -1.0f : 0.0f;
+                    if (xoshiro) {
+                        tm_stream_values(&b, ps[c], NULL, &q1, count, got, stride);
+                        reference_sample4(want, present, count, 1, ps[c], &q2);
+                    } else {
+                        tm_stream_values(&b, ps[c], &r1, NULL, count, got, stride);
+                        reference_sample(want, present, count, 1, ps[c], &r2);
+                    }
+                    int ok = xoshiro ? xo_same(&q2, &q1) : r1.state == r2.state;
+                    for (int32_t t = 0; t < count * stride; t++) ok &= got[t] == (t % stride ? -1.0f : want[t / stride]);
+                    CHECK(ok, "%s tm_stream_values count=%d p=%g call %d differs from the reference stream", xoshiro ? "xoshiro" : "pcg32",
+                          count, ps[c], call);
+                    bad += !ok;
+                    cases++;
+                }
+                free(want); free(got); free(present);
+                tm_batch_free(&b);
+            }
+        printf("  %s tm_stream_values == reference stream: %d calls, %d differ\n", xoshiro ? "xoshiro" : "pcg32", cases, bad);
+    }
+}
+
 int main(void) {
     pcg_pieces();
     xoshiro_pieces();
     samplers_match_reference();
+    stream_values_match_reference();
     // The lane trainer's presence test in integers is u < p exactly, also next to the threshold.
     const float dens[] = {0.0f, 1e-7f, 0.01f, 0.1f, 0.3f, 0.5f, 0.9f, 0.999f, 1.0f, 0.5f + 0x1p-25f, 0x1p-24f,
                           3 * 0x1p-24f + 0x1p-30f, 1.5f, -0.5f};
