@@ -113,7 +113,7 @@ static void print_weights(FILE *out, tm_model *m) {
 }
 
 int cmd_sweep(int argc, char **argv) {
-    const char *preset = NULL, *fidelity = "quick", *out_path = NULL, *data_rng = "pcg32";
+    const char *preset = NULL, *fidelity = "quick", *out_path = NULL, *data_rng = NULL;
     char fidelity_buf[64];
     long shard = 1, shards = 1, limit = -1, samples = 1024;
     const char *only = NULL;  // --jobs 0,9,20-29: train just these
@@ -146,10 +146,12 @@ int cmd_sweep(int argc, char **argv) {
                            "[--data-rng pcg32|xoshiro] [--shard I/N] [--out FILE] [--limit N] [--jobs LIST] [--samples N] [--quiet])", a);
     }
     if (!preset) return fail("%s", "sweep needs --preset fig3|fig4|table1");
-    if (!strcmp(data_rng, "xoshiro")) {  // the sweep of the same jobs on the xoshiro stream (sweep.c)
-        if (strstr(fidelity, "-xoshiro")) return fail("--data-rng: the fidelity '%s' already names the stream", fidelity);
-        snprintf(fidelity_buf, sizeof fidelity_buf, "%.40s-xoshiro", fidelity);
-        fidelity = fidelity_buf;
+    if (data_rng) {  // the sweep of the same jobs on that stream: xoshiro's fidelity is P-xoshiro (sweep.c)
+        if (strstr(fidelity, "-xoshiro")) return fail("--data-rng: the fidelity '%s' names the stream already", fidelity);
+        if (!strcmp(data_rng, "xoshiro")) {
+            snprintf(fidelity_buf, sizeof fidelity_buf, "%.40s-xoshiro", fidelity);
+            fidelity = fidelity_buf;
+        }
     }
     int32_t total = tm_sweep_jobs(preset, fidelity);
     if (total < 0) { fprintf(stderr, "toymoe: --%s\n", tm_last_error() + 7); return 2; }
