@@ -118,6 +118,23 @@ static int same_batch(const tm_batch *b, const float *x, const int32_t *count) {
     return ok;
 }
 
+// A stream under test (r, or q on xoshiro) and its plain reference, both from one seed.
+typedef struct { tm_rng r, ref; tm_rng4 q; xo_reference ref4; } stream_pair;
+static stream_pair stream_pair_seeded(uint64_t seed) {
+    stream_pair s;
+    tm_rng_seed(&s.r, seed, 2);
+    s.ref = s.r;
+    tm_rng4_seed(&s.q, seed, 2);
+    s.ref4 = xo_from(&s.q);
+    return s;
+}
+// The reference's next batch (x, count) on the stream under test; whether both generators agree.
+static void reference_batch(int xoshiro, stream_pair *s, float *x, int32_t *count, int32_t batch, int32_t n, float p) {
+    if (xoshiro) reference_sample4(x, count, batch, n, p, &s->ref4);
+    else reference_sample(x, count, batch, n, p, &s->ref);
+}
+static int stream_pair_same(int xoshiro, const stream_pair *s) { return xoshiro ? xo_same(&s->ref4, &s->q) : s->r.state == s->ref.state; }
+
 // tm_batch_sample (pcg32) and tm_batch_sample4 (xoshiro) read their stream ahead and jump
 // between present features: each must give its reference's batches and leave the generator
 // where the reference does, across refills of the draw buffer and both of the paths (plain
@@ -134,21 +151,12 @@ static void samplers_match_reference(void) {
                 tm_batch_init(&b, batch, n);
                 float *x = malloc((size_t)batch * n * sizeof *x);
                 int32_t *count = malloc((size_t)batch * sizeof *count);
-                tm_rng r1, r2;
-                tm_rng_seed(&r1, 1000 + a, 2);
-                r2 = r1;
-                tm_rng4 q1;
-                tm_rng4_seed(&q1, 1000 + a, 2);
-                xo_reference q2 = xo_from(&q1);
+                stream_pair sp = stream_pair_seeded(1000 + a);
                 for (int step = 0; step < 3; step++) {
-                    if (xoshiro) {
-                        tm_batch_sample4(&b, ps[c], &q1);
-                        reference_sample4(x, count, batch, n, ps[c], &q2);
-                    } else {
-                        tm_batch_sample(&b, ps[c], &r1);
-                        reference_sample(x, count, batch, n, ps[c], &r2);
-                    }
-                    int ok = (xoshiro ? xo_same(&q2, &q1) : r1.state == r2.state) && same_batch(&b, x, count);
+                    if (xoshiro) tm_batch_sample4(&b, ps[c], &sp.q);
+                    else tm_batch_sample(&b, ps[c], &sp.r);
+                    reference_batch(xoshiro, &sp, x, count, batch, n, ps[c]);
+                    int ok = stream_pair_same(xoshiro, &sp) && same_batch(&b, x, count);
                     CHECK(ok, "%s sampler n=%d p=%g batch %d differs from the reference stream", xoshiro ? "xoshiro" : "pcg32", n,
                           ps[c], step);
                     bad += !ok;
@@ -178,22 +186,12 @@ static void stream_values_match_reference(void) {
                 tm_batch_init(&b, 512, 3);  // the lane trainer's scratch: its models' own batch buffers
                 float *want = malloc((size_t)count * sizeof *want), *got = malloc((size_t)count * stride * sizeof *got);
                 int32_t *present = malloc((size_t)count * sizeof *present);
-                tm_rng r1, r2;
-                tm_rng_seed(&r1, 2000 + a, 2);
-                r2 = r1;
-                tm_rng4 q1;
-                tm_rng4_seed(&q1, 2000 + a, 2);
-                xo_reference q2 = xo_from(&q1);
+                stream_pair sp = stream_pair_seeded(2000 + a);
                 for (int call = 0; call < 2; call++) {
                     for (int32_t t = 0; t < count * stride; t++) got[t] = t % stride ? -1.0f : 0.0f;
-                    if (xoshiro) {
-                        tm_stream_values(&b, ps[c], NULL, &q1, count, got, stride);
-                        reference_sample4(want, present, count, 1, ps[c], &q2);
-                    } else {
-                        tm_stream_values(&b, ps[c], &r1, NULL, count, got, stride);
-                        reference_sample(want, present, count, 1, ps[c], &r2);
-                    }
-                    int ok = xoshiro ? xo_same(&q2, &q1) : r1.state == r2.state;
+                    tm_stream_values(&b, ps[c], &sp.r, xoshiro ? &sp.q : NULL, count, got, stride);
+                    reference_batch(xoshiro, &sp, want, present, count, 1, ps[c]);
+                    int ok = stream_pair_same(xoshiro, &sp);
                     for (int32_t t = 0; t < count * stride; t++) ok &= got[t] == (t % stride ? -1.0f : want[t / stride]);
                     CHECK(ok, "%s tm_stream_values count=%d p=%g call %d differs from the reference stream", xoshiro ? "xoshiro" : "pcg32",
                           count, ps[c], call);
