@@ -226,11 +226,15 @@ void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t 
             take &= ~0ull >> (63 - last);
             r.pos = 64 * w + last + 1 + (int32_t)((pass >> last) & 1);
         }
+        // The draws before a passing test j are this word's unread ones (from its first, `from`),
+        // less the value draw at its start (value0), less one value per earlier passing test:
+        // the rest are tests, each a feature, so the test is feature t + j - from - value0 - c.
         const uint32_t *draws = b->draws + 64 * (size_t)w + 1;  // a test's value: the draw after it
-        for (uint64_t bits = take; bits; bits &= bits - 1) {
+        const int32_t base = t - __builtin_ctzll(lead) - (int32_t)value0;
+        int32_t c = 0;
+        for (uint64_t bits = take; bits; bits &= bits - 1, c++) {
             int32_t j = __builtin_ctzll(bits);
-            int32_t feature = t + __builtin_popcountll(tests & ((1ull << j) - 1));
-            out[(size_t)feature * stride] = tm_uniform_of(draws[j]);
+            out[(size_t)(base + j - c) * stride] = tm_uniform_of(draws[j]);
         }
         t += k;
         value0 = pass >> 63;
