@@ -8,6 +8,8 @@
 //   node scripts/repro-sweeps.mjs [--presets fig4] [--fidelity paper] --load a.jsonl,b.jsonl [--out DIR]
 // Every sweep (preset and fidelity) named by the files is drawn, from the files of that sweep;
 // --presets and --fidelity, when given, keep only those. Files that name no sweep are an error.
+// Loaded files' images go to build/sweep-images unless --out says otherwise (docs/img/sweeps
+// holds the docs' own: drawing someone's files there would replace them by surprise).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,8 +19,8 @@ import { peekSweep } from '../web/js/sweeps/load.js';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({ options: { presets: { type: 'string' }, fidelity: { type: 'string' },
   load: { type: 'string' }, out: { type: 'string' } } });
-const OUT = path.resolve(args.out ?? path.join(ROOT, 'docs', 'img', 'sweeps'));
 const LOAD = args.load ? args.load.split(',').filter(Boolean).map((f) => path.resolve(f)) : null;
+const OUT = path.resolve(args.out ?? (LOAD ? path.join(ROOT, 'build', 'sweep-images') : path.join(ROOT, 'docs', 'img', 'sweeps')));
 for (const f of LOAD ?? []) if (!fs.statSync(f, { throwIfNoEntry: false })?.isFile()) throw new Error(`--load: no file ${f}`);
 const show = (file) => (file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file);
 

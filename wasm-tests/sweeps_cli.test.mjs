@@ -55,10 +55,11 @@ test('fig3 quick: about 1 feature per dimension at S = 0, dense > E4 > E10 > E20
     assert.ok(sparse.dense > sparse.E4 && sparse.E4 > sparse.E10 && sparse.E10 > sparse.E20, JSON.stringify(sparse));
   }));
 
-test('fig4 quick, dense 2x1: ignored at low S and r < 1, alone at low S and r > 1, superposed at high S', { skip }, () =>
+// On both data streams: xoshiro's other draws must give the same phase diagram.
+for (const fidelity of ['quick', 'quick-xoshiro']) test(`fig4 ${fidelity}, dense 2x1: ignored at low S and r < 1, alone at low S and r > 1, superposed at high S`, { skip }, () =>
   withTempDir((dir) => {
     const out = join(dir, 'fig4.jsonl');
-    sweep(['--preset', 'fig4', '--fidelity', 'quick', '--jobs', '0-215', '--out', out]);  // architecture 2x1-E1
+    sweep(['--preset', 'fig4', '--fidelity', fidelity, '--jobs', '0-215', '--out', out]);  // architecture 2x1-E1
     const cells = JSON.parse(merge(dir, 'fig4', [out]).json).cells;
     assert.equal(cells.length, 72);
     // Single quick runs are noisy near the boundaries: most cells of each region must agree.
