@@ -206,7 +206,7 @@ void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t 
     if (rng4) r.gen = *rng4;
     else r.base = *rng;
     int32_t t = 0, w = 0;  // features read; the word at hand
-    uint64_t lead = 0, value0 = 0;  // lead: its draws not yet read before this call's first
+    uint64_t lead = 0, value0 = 0;  // lead: the word's draws this call reads (after a fill, from r.pos)
     for (int first = 1; t < count; first = 0) {
         // A word reads its 64 draws and, for a test passing at its last draw, the next one.
         if (first || r.len < 64 * (w + 2)) {
@@ -230,7 +230,7 @@ void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t 
         // less the value draw at its start (value0), less one value per earlier passing test:
         // the rest are tests, each a feature, so the test is feature t + j - from - value0 - c.
         const uint32_t *draws = b->draws + 64 * (size_t)w + 1;  // a test's value: the draw after it
-        const int32_t base = t - __builtin_ctzll(lead) - (int32_t)value0;
+        const int32_t from = __builtin_ctzll(lead), base = t - from - (int32_t)value0;
         int32_t c = 0;
         for (uint64_t bits = take; bits; bits &= bits - 1, c++) {
             int32_t j = __builtin_ctzll(bits);

@@ -30,8 +30,8 @@ void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng);
 // One model's batch as one row of `count` features (its rows end to end: the same draws in
 // the same order as tm_batch_sample, or tm_batch_sample4 when rng4 is not NULL, so it leaves the
 // generator where they do): out[t * stride] = feature t's value, 0 when absent (out must hold
-// zeros there already: sparse features are jumped over, not written). b's draw buffers are
-// the scratch. For the lane trainer, whose rows (n <= 3) are too short to jump in.
+// zeros there already: only present features are written). b's draw buffers are the
+// scratch. For the lane trainer, whose rows (n <= 3) are too short to sample one by one.
 void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t count, float *out, int32_t stride);
 // tm_rng_uniform(r) < p in integers: (tm_rng_u32(r) >> 8) < tm_presence_threshold(p).
 uint32_t tm_presence_threshold(float p);
