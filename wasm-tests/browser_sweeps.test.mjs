@@ -1,6 +1,7 @@
 // The sweep page (web/sweeps.html) in Debian's Chromium (playwright-core, headless): a small
 // fig4 sweep in the worker pool (4 jobs per trainMany call) lands in IndexedDB with the
-// CLI's result lines, exports exactly what `toymoe merge` writes for the same jobs, draws its charts and opens a model in the lab; a reload
+// CLI's result lines, exports exactly what `toymoe merge` writes for the same jobs, draws its charts and opens a model in the lab
+// (by mouse and by keyboard); a reload
 // resumes without redoing finished jobs; a terminated worker is restarted and nothing is
 // lost; hostile URLs and stored records are refused. Screenshots go to
 // $TOYMOE_ARTIFACTS/screenshots (default build/artifacts).
@@ -63,6 +64,16 @@ async function open(query, { width = 1280, height = 900, ready = true } = {}) {
 const waitStatus = (page, status, timeout = 90000) =>
   page.waitForFunction((s) => document.body.dataset.status === s, status, { timeout });
 const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+
+/** Dark pixels (the keyboard's focus ring) in and around a rect {x, y, w, h} (CSS px) of a canvas. */
+const darkAround = (page, selector, r) => page.evaluate(([sel, r]) => {
+  const c = document.querySelector(sel), k = c.width / c.getBoundingClientRect().width, m = 6;
+  const d = c.getContext('2d').getImageData(Math.round((r.x - m) * k), Math.round((r.y - m) * k),
+    Math.round((r.w + 2 * m) * k), Math.round((r.h + 2 * m) * k)).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.max(d[i], d[i + 1], d[i + 2]) < 60) n++;
+  return n;
+}, [selector, r]);
 
 /** Records of a sweep in IndexedDB, read with the raw API (not the page's code). */
 const readIDB = (page, preset, fidelity) => page.evaluate(([p, f]) => new Promise((resolve, reject) => {
@@ -184,6 +195,70 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     assert.equal(w, 1500, 'the model is at its trained step');
     await shot(lab, 'sweeps-fig4-opened-in-lab.png');
     await lab.close();
+
+    // The keyboard does what the mouse does. The click's focus showed no keyboard readout;
+    // Tab from the chart's PNG button focuses the grid and shows its first cell.
+    const canvas = page.locator('#view-fig4 canvas'), readout = page.locator('#view-fig4 .sw-readout');
+    assert.equal(await canvas.getAttribute('tabindex'), '0', 'the grid is focusable');
+    assert.equal(await canvas.getAttribute('role'), 'application');
+    assert.match(await canvas.getAttribute('aria-label'), /^Phase diagrams of the last feature, \d+ panels\. Arrow keys move between cells, Page Up and Page Down between panels; Enter opens/);
+    assert.equal(await readout.getAttribute('role'), 'status');
+    assert.equal(await readout.textContent(), '', 'a click shows no keyboard readout');
+    await page.mouse.move(0, 0);
+    const nS = g.xValues.length, nR = g.yValues.length;
+    const cell = (si, ri) => ({ x: a11.x + (ri * a11.w) / nR, y: a11.y + (si * a11.h) / nS, w: a11.w / nR, h: a11.h / nS });
+    const plain = await darkAround(page, '#view-fig4 canvas', cell(0, 2));
+    await page.focus('#chart-fig4 .panel-head button');
+    await page.keyboard.press('Tab');
+    assert.ok(await canvas.evaluate((c) => document.activeElement === c), 'Tab reaches the grid');
+    const said = async (re) => {
+      await page.waitForFunction(([sel, src]) => new RegExp(src).test(document.querySelector(sel).textContent),
+        ['#view-fig4 .sw-readout', re.source], { timeout: 5000 });
+      return readout.textContent();
+    };
+    const at00 = await said(/^2x1-E1, expert 1 of 1 · S = 0\.10, r = 0\.1\. /);
+    assert.ok(await tip.isVisible(), 'the tooltip shows the focused cell');
+    assert.equal((await tip.textContent()).split('\n').join('. '), at00, 'the screen readers\' text is the tooltip\'s');
+    assert.match(at00, /best: job \d+, final loss .*Enter: open this model in the lab$/);
+    // Right twice: r = 0.9 (jobs 6-8, trained); down: S's second value, not trained; up again.
+    await page.keyboard.press('ArrowRight');
+    await said(/S = 0\.10, r = 0\.5\. /);
+    await page.keyboard.press('ArrowRight');
+    const at02 = await said(/S = 0\.10, r = 0\.9\. /);
+    const job2 = Number(/best: job (\d+)/.exec(at02)[1]);
+    assert.ok([6, 7, 8].includes(job2), at02);
+    await page.keyboard.press('ArrowDown');
+    const s1 = (Math.round(g.xValues[1] * 100) / 100).toFixed(2);
+    assert.match(await said(new RegExp(`S = ${s1.replace('.', '\\.')}, r = 0\\.9\\. `)), /not trained yet$/);
+    await page.keyboard.press('ArrowUp');
+    await said(/S = 0\.10, r = 0\.9\. /);
+    // Page Down: the same cell of the next panel; Page Up: back.
+    const second = (await sw(page, 'panels'))[1];
+    await page.keyboard.press('PageDown');
+    await said(new RegExp(`^${second.arch}, expert ${second.expert + 1} of `));
+    await page.keyboard.press('PageUp');
+    assert.equal(await said(/^2x1-E1, expert 1 of 1 · S = 0\.10, r = 0\.9\. /), at02);
+    const ringed = await darkAround(page, '#view-fig4 canvas', cell(0, 2));
+    assert.ok(ringed > plain + 20, `a ring is drawn around the focused cell (${plain} -> ${ringed} dark pixels)`);
+    // Enter opens the focused cell's model in the lab, like a click; Space too.
+    const [lab2] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Enter')]);
+    await lab2.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
+    await lab2.waitForFunction((j) => window.__toymoe.messages.some((t) => t.includes(`Loaded sweep model fig4/quick job ${j}`)), job2, { timeout: 20000 });
+    assert.equal((await lab2.evaluate(() => window.__toymoe.state)).config.seed, JSON.parse(stored.find((r) => r.job === job2).line).seed);
+    await lab2.close();
+    await page.keyboard.press('ArrowLeft');
+    const job1 = Number(/best: job (\d+)/.exec(await said(/S = 0\.10, r = 0\.5\. /))[1]);
+    const [lab3] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Space')]);
+    await lab3.waitForLoadState('domcontentloaded');
+    assert.ok(lab3.url().endsWith(`#sweep=fig4/quick/${job1}`), lab3.url());
+    await lab3.close();
+    // Escape hides the tooltip (the readout stays); leaving the grid removes ring and readout.
+    await page.keyboard.press('Escape');
+    assert.ok(!(await tip.isVisible()), 'Escape hides the tooltip');
+    assert.match(await readout.textContent(), /S = 0\.10, r = 0\.5\. /);
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await readout.textContent(), '');
+    assert.equal(await darkAround(page, '#view-fig4 canvas', cell(0, 2)), plain, 'no ring without the focus');
     assert.deepEqual(log.errors, []);
     assert.deepEqual(log.dialogs, []);
     await page.close();

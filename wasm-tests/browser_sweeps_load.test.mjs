@@ -1,7 +1,8 @@
 // Loading result files of `toymoe sweep` into the sweep page (web/sweeps.html, "Load results…"):
 // the CLI's lines of a fig4 quick sweep land in IndexedDB exactly as the page's own results
 // (Resume trains only what is missing, the charts draw, the export is `toymoe merge`); a
-// tampered file is refused line by line with a message and nothing bad is stored. Also the
+// tampered file is refused line by line with a message and nothing bad is stored; each load's
+// summary is one message, not repeated in the status line. Also the
 // DOM-free reader (web/js/sweeps/load.js) on jsonl, merge JSON and torn files, in Node.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,9 +59,24 @@ const readIDB = (page) => page.evaluate(() => new Promise((resolve, reject) => {
 
 async function load(page, files) {
   const seq = (await sw(page, 'lastLoad'))?.seq ?? 0;
+  const shown = (await sw(page, 'messages')).length;
   await page.setInputFiles('#load-files', files);
   await page.waitForFunction((n) => window.__sweeps.lastLoad?.seq > n && !window.__sweeps.importing, seq, { timeout: 30000 });
-  return sw(page, 'lastLoad');
+  const sum = await sw(page, 'lastLoad');
+  await summaryOnce(page, shown);
+  return sum;
+}
+
+/** A load adds one message, its summary, and the page holds that text once: not also in the
+ * status line under the button, which shows the reading progress and is empty afterwards. */
+async function summaryOnce(page, shown) {
+  const msgs = await sw(page, 'messages');
+  assert.equal(msgs.length, Math.min(8, shown + 1), `one message per load: ${msgs.join(' | ')}`);
+  const text = msgs.at(-1);
+  assert.match(text, /Loaded \d+ results? from \d+ files?/);
+  assert.equal(await page.locator('#load-status').textContent(), '', 'the status line is cleared when the load ends');
+  const copies = await page.evaluate((t) => document.body.textContent.split(t).length - 1, text);
+  assert.equal(copies, 1, 'the summary is on the page once');
 }
 
 
@@ -143,7 +159,6 @@ test('CLI lines load into the page like its own results; a tampered file is refu
   assert.match(msg, /1 line was a job already stored or given twice: the stored \(first\) result was kept/);
   assert.match(msg, /7 lines were refused and not stored \(line 1: not a JSON object on one line; line 2: a fig3 quick result, not fig4 quick; line 3: not a result of this job in the current plan; line 4: final_loss missing or not finite; line 5: steps_done missing or not finite; …\)/);
   assert.match(msg, /unfinished last line/);
-  assert.equal(await page.locator('#load-status').textContent(), msg);
   const after = await readIDB(page);
   assert.deepEqual(after.map((r) => r.job), [...Array(14).keys()]);
   after.forEach((r) => assert.equal(r.line, cli.lines[r.job], `job ${r.job}: nothing tampered was stored`));

@@ -8,6 +8,7 @@ import { setupCanvas, expertColor, css } from '../views/colormap.js';
 import { chartShell, frame, niceTicks, INK, MUTED, FONT, SMALL, BOLD } from './chartkit.js';
 import { boxStats, meanLoss } from './results.js';
 import { FIG8_MEDIANS } from './reference.js';
+import { cellKeys } from './cellkeys.js';
 
 const PENDING = [226, 226, 226];
 const clip01 = (v) => (v > 0 ? (v < 1 ? v : 1) : 0);
@@ -62,10 +63,26 @@ const tickEvery = (count, want) => Math.max(1, Math.ceil(count / want));
 const sText = (v) => (Math.round(v * 100) / 100).toFixed(2);
 const rText = (v) => (Math.round(v * 10) / 10).toFixed(1);
 
-/** Phase-diagram panels. onOpen(job) opens a model in the lab. */
+let noteIds = 0;
+
+/** Phase-diagram panels. onOpen(job) opens a model in the lab; by mouse or keyboard (cellkeys.js). */
 export function createPhase(container, { onOpen } = {}) {
   const { wrap, canvas, note, tip } = chartShell(container);
   let state = null, panels = [];
+  note.id = `sw-phase-note-${++noteIds}`;
+  canvas.setAttribute('aria-describedby', note.id);
+  canvas.setAttribute('aria-roledescription', 'phase diagrams');
+  const hitOf = (pi, si, ri) => {
+    const p = panels[pi];
+    return { p, si, ri, c: p.grid.get(si * p.cols + ri) ?? null };
+  };
+  const keys = cellKeys(canvas, {
+    wrap, tip,
+    panels: () => panels,
+    lines: (pi, si, ri) => cellLines(hitOf(pi, si, ri), 'Enter'),
+    open: (pi, si, ri) => { const b = hitOf(pi, si, ri).c?.best; if (b) onOpen?.(b.job); },
+    redraw: () => state && draw(state),
+  });
 
   function draw(model) {
     state = model;
@@ -104,15 +121,19 @@ export function createPhase(container, { onOpen } = {}) {
       col.items.forEach(({ g, e }, k) => {
         const x = bx + 38, y = by + k * panelH + 20;
         const grid = grids.get(g.arch);
-        panels.push({ x, y, w: pw, h: ph, g, e, grid });
+        panels.push({ x, y, w: pw, h: ph, g, e, grid, rows: g.xValues.length, cols: g.yValues.length });
         drawPanel(ctx, { x, y, w: pw, h: ph, g, e, grid, label: `${p0.letter}.${e + 1}/${g.experts}`, yAxis: ci % perRow === 0 });
       });
     });
     const done = results.size;
-    canvas.setAttribute('aria-label', `Phase diagrams of the last feature: ${panels.length} panels, ${done} models`);
+    // No model count here: the label of a focused canvas would change (and be read out) with every result.
+    canvas.setAttribute('aria-label', `Phase diagrams of the last feature, ${panels.length} panels. Arrow keys move between cells, ` +
+      'Page Up and Page Down between panels; Enter opens the cell’s model in the lab.');
     note.textContent = `Rows: feature sparsity S (top: dense inputs); columns: importance r of the last feature. Each cell shows the best of its runs; ` +
-      `colours are scaled per panel. Hover a cell for its numbers, click it to open the model. ${results.cells.size} cells with results (${done} models); ` +
+      `colours are scaled per panel. Hover a cell for its numbers, click it to open the model; or focus the chart (Tab) and use the arrow keys, ` +
+      `Page Up/Down for the panels (column by column) and Enter. ${results.cells.size} cells with results (${done} models); ` +
       'the paper’s grid is 39 × 58 cells with the best of 10 runs, the quick preset a coarser grid with fewer runs.';
+    keys.drawn(ctx);
   }
 
   function drawPanel(ctx, { x, y, w, h, g, e, grid, label, yAxis }) {
@@ -244,10 +265,9 @@ export function createPhase(container, { onOpen } = {}) {
     return null;
   }
 
-  canvas.addEventListener('mousemove', (ev) => {
-    const hit = cellAt(ev);
-    if (!hit) { tip.hide(); canvas.classList.remove('sw-pointer'); return; }
-    const { p, si, ri, c } = hit, e = p.e, b = c?.best;
+  // The readout of a cell, for the hover tooltip (how = 'click') and the keyboard's (how = 'Enter').
+  function cellLines({ p, si, ri, c }, how) {
+    const e = p.e, b = c?.best;
     const lines = [`${p.g.arch}, expert ${e + 1} of ${p.g.experts} · S = ${sText(p.g.xValues[si])}, r = ${p.g.yValues[ri]}`];
     if (!c) lines.push('not trained yet');
     else {
@@ -255,15 +275,24 @@ export function createPhase(container, { onOpen } = {}) {
       if (b?.status === 'ok') {
         lines.push(`best: job ${b.job}, final loss ${f3(b.final_loss)}`);
         lines.push(`last feature: norm ${f3(b[`norm_e${e}`])}, score ${f3(b[`score_e${e}`])}, superposition ${f3(b[`super_e${e}`])}, gate ${f3(b[`gate_e${e}`])}`);
-        lines.push('click: open this model in the lab');
+        lines.push(`${how}: open this model in the lab`);
       } else if (b) lines.push(`best run failed: ${String(b.error ?? '').slice(0, 80)}`);
     }
-    tip.show(lines.join('\n'), ev.clientX, ev.clientY);
-    canvas.classList.toggle('sw-pointer', !!b);
+    return lines;
+  }
+
+  canvas.addEventListener('mousemove', (ev) => {
+    if (!keys.pointer(ev)) return;
+    const hit = cellAt(ev);
+    if (!hit) { tip.hide(); canvas.classList.remove('sw-pointer'); return; }
+    tip.show(cellLines(hit, 'click').join('\n'), ev.clientX, ev.clientY);
+    canvas.classList.toggle('sw-pointer', !!hit.c?.best);
   });
   canvas.addEventListener('mouseleave', () => tip.hide());
   canvas.addEventListener('click', (ev) => {
-    const b = cellAt(ev)?.c?.best;
+    const hit = cellAt(ev);
+    if (hit) keys.moveTo(panels.indexOf(hit.p), hit.si, hit.ri);
+    const b = hit?.c?.best;
     if (b) onOpen?.(b.job);
   });
 

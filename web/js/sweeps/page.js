@@ -438,6 +438,7 @@ async function onLoadFiles(fileList) {
   } finally {
     S.importing = null;
     bar.hidden = true;
+    status.textContent = '';  // the line is the load's live progress; its summary is a message (reportLoad)
     document.body.dataset.load = 'done';
   }
   S.lastLoad = sum;
@@ -482,8 +483,9 @@ function reportLoad(sum) {
     parts.push(`${fmtInt(sum.invalid)} line${sum.invalid === 1 ? ' was' : 's were'} refused and not stored (${where}${sum.invalid > sum.errors.length ? '; …' : ''}).`);
   }
   if (sum.failed) parts.push(`Reading stopped: ${shown(sum.failed)}.`);
+  // Once, in the message list: an event like a finished run, with its severity and a
+  // dismiss button (#load-status, the live progress, is cleared when the load ends).
   const text = parts.join(' ');
-  $('load-status').textContent = text;
   say(text, sum.failed || (sum.invalid && !sum.added) ? 'error' : sum.invalid || sum.skipped.length || sum.cancelled ? 'warn' : 'info');
 }
 
