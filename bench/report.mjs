@@ -5,7 +5,8 @@
 //
 //   node bench/report.mjs --dir DIR [--out FILE]
 // DIR (bench/suite.mjs's output) holds meta.json, notes.txt and, for each build that ran, its
-// JSON lines per round: native-scalar.r1.jsonl ... chromium.r2.jsonl, chromium.sweeps.jsonl
+// JSON lines per round: native-scalar.r1.jsonl ... chromium.r2.jsonl, chromium.sweeps.jsonl,
+// and pytorch.rN.jsonl when PyTorch was measured on this machine too (bench/pytorch_ref.py)
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -72,6 +73,16 @@ export function report(dir) {
     const best = list.reduce((b, s) => (sweepEstimate(s) < sweepEstimate(b) ? s : b));
     sweeps[name] = { ...best, estimate: sweepEstimate(best), roundEstimates: list.map(sweepEstimate) };
   }
+  // PyTorch measured in this run (main workloads only): not a build of ours, so not in PARTS.
+  const torch = {};
+  for (const f of files.filter((name) => /^pytorch\.r\d+\.jsonl$/.test(name))) {
+    for (const r of readLines(path.join(dir, f))) {
+      const prev = torch[r.id], rounds = [...(prev?.rounds ?? []), r.ms_per_step];
+      torch[r.id] = { ...(!prev || r.ms_per_step < prev.ms_per_step ? r : prev), rounds };
+    }
+  }
+  const torchMs = (id) => torch[id]?.ms_per_step;
+  const hasTorch = Object.keys(torch).length > 0;
   const ran = PARTS.filter((p) => Object.keys(res[p.key]).length);
   const peak = meta.peak_gflops;
   const ms = (part, id) => res[part]?.[id]?.ms_per_step;
@@ -103,6 +114,14 @@ export function report(dir) {
     out.push(`- **Noise**: dense100 and n100 are the same configuration, timed separately; dense100 / n100 = ` +
       `${twins.map(([p, r]) => `${x(r)} (${p.label})`).join(', ')}.`);
   }
+  if (hasTorch) {
+    const any = Object.values(torch)[0];
+    out.push(`- **PyTorch, this machine**: PyTorch ${any.torch} (Debian python3-torch), BLAS ${any.blas}, 1 thread, CPU; bench/pytorch_ref.py, ` +
+      'the same workloads and timing (fresh batch by `rand <= p` every step, forward, loss, backward, AdamW), each workload\'s fastest ' +
+      'implementation (single models: the reference\'s loop over experts, or the samples sorted by expert; E = 1: a plain dense model; ' +
+      'phase: all 2262 models as one vectorised model). The issue\'s PyTorch column came from another machine of this kind, with ' +
+      'another PyTorch build: "vs PyTorch here" is the ratio of one run.');
+  }
   const notesFile = path.join(dir, 'notes.txt');
   const notes = [...(meta.notes ?? []), ...(fs.existsSync(notesFile) ? fs.readFileSync(notesFile, 'utf8').split('\n').filter(Boolean) : [])];
   for (const n of notes) out.push(`- **Note**: ${n}`);
@@ -111,12 +130,19 @@ export function report(dir) {
   // ---- summary
   const mainIds = Object.keys(REFERENCE);
   out.push('## Summary (ms per step; batch 1024, phase: 2262 models × batch 512)', '');
-  out.push(table(['workload', 'PyTorch CPU', 'TF.js wasm', ...ran.map((p) => p.label), 'Chromium vs PyTorch', 'target', ''],
-    mainIds.map((id) => {
-      const ref = REFERENCE[id], c = ms('chromium', id), sp = ratio(ref.pytorch, c);
-      return [id, fmt(ref.pytorch), fmt(ref.tfjs), ...ran.map((p) => fmt(ms(p.key, id))), x(sp), `≥ ${ref.target}×`,
-        Number.isFinite(sp) ? mark(sp >= ref.target) : 'n/a'];
-    })));
+  const here = (id) => ratio(torchMs(id), ms('chromium', id));
+  out.push(table(['workload', 'PyTorch CPU', 'TF.js wasm', ...ran.map((p) => p.label), 'Chromium vs PyTorch', 'target', '',
+    ...(hasTorch ? ['PyTorch CPU, this machine', 'Chromium vs PyTorch here', ''] : [])],
+  mainIds.map((id) => {
+    const ref = REFERENCE[id], c = ms('chromium', id), sp = ratio(ref.pytorch, c);
+    return [id, fmt(ref.pytorch), fmt(ref.tfjs), ...ran.map((p) => fmt(ms(p.key, id))), x(sp), `≥ ${ref.target}×`,
+      Number.isFinite(sp) ? mark(sp >= ref.target) : 'n/a',
+      ...(hasTorch ? [`${fmt(torchMs(id))}${torch[id] ? ` (${torch[id].impl})` : ''}`, x(here(id)), Number.isFinite(here(id)) ? mark(here(id) >= ref.target) : 'n/a'] : [])];
+  })));
+  if (hasTorch) {
+    out.push('', 'PyTorch here ÷ the issue\'s PyTorch column (how much slower this machine and build run PyTorch): ' +
+      `${mainIds.filter((id) => torch[id]).map((id) => `${id} ${x(ratio(torchMs(id), REFERENCE[id].pytorch))}`).join(', ')}.`);
+  }
   out.push('');
 
   // ---- per workload
@@ -127,13 +153,14 @@ export function report(dir) {
     const ref = REFERENCE[id];
     out.push(`### ${id} (n=${any.n}, m=${any.m}, E=${any.E}, k=${any.k}, batch ${any.batch}${any.models > 1 ? `, ${any.models} models` : ''}; ` +
       `${fmt(any.macs_per_sample)} useful MACs per sample)`, '');
+    const rowOf = (label, r) => [label, fmt(r.ms_per_step), fmt(r.sample_steps_per_s), fmt(r.useful_gflops), `${fmt((100 * r.useful_gflops) / peak, 2)}%`,
+      x(ratio(ref.pytorch, r.ms_per_step)), x(ratio(ref.tfjs, r.ms_per_step)), ...(hasTorch ? [x(ratio(torchMs(id), r.ms_per_step))] : []),
+      fmt(r.ms_min), r.rounds.map((v) => fmt(v)).join(' / ')];
     out.push(table(['build', 'ms/step', 'sample-steps/s', 'useful GFLOP/s', '% of SIMD peak', 'vs PyTorch', 'vs TF.js',
-      'fastest repeat ms', 'median ms of each round'],
-      ran.filter((p) => res[p.key][id]).map((p) => {
-        const r = res[p.key][id];
-        return [p.label, fmt(r.ms_per_step), fmt(r.sample_steps_per_s), fmt(r.useful_gflops), `${fmt((100 * r.useful_gflops) / peak, 2)}%`,
-          x(ratio(ref.pytorch, r.ms_per_step)), x(ratio(ref.tfjs, r.ms_per_step)), fmt(r.ms_min), r.rounds.map((v) => fmt(v)).join(' / ')];
-      })));
+      ...(hasTorch ? ['vs PyTorch here'] : []), 'fastest repeat ms', 'median ms of each round'], [
+      ...(torch[id] ? [rowOf(`PyTorch ${torch[id].torch} CPU, this machine (${torch[id].impl}; ${Object.entries(torch[id].impls).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} ms)`, torch[id])] : []),
+      ...ran.filter((p) => res[p.key][id]).map((p) => rowOf(p.label, res[p.key][id])),
+    ]));
     const pairs = [
       ['wasm SIMD Node / native SIMD', 'wasm-simd-node', 'native-simd'],
       ['Chromium / native SIMD', 'chromium', 'native-simd'],
@@ -289,45 +316,53 @@ export function report(dir) {
   // ---- targets
   out.push('## Targets', '');
   const rows = [];
+  // Against PyTorch measured in this run too, when it was: [measured, verdict] cells, or none.
+  const vsHere = (id, c) => {
+    if (!hasTorch) return [];
+    const r = ratio(torchMs(id), c);
+    return [Number.isFinite(r) ? `${x(r)} (PyTorch ${fmt(torchMs(id))} ms)` : '—', Number.isFinite(r) ? mark(r >= REFERENCE[id].target) : 'n/a'];
+  };
+  const blank = hasTorch ? ['', ''] : [];
   for (const id of mainIds) {
     const ref = REFERENCE[id], c = ms('chromium', id), sp = ratio(ref.pytorch, c);
     rows.push([`${id}: ≥ ${ref.target}× faster than PyTorch (≤ ${fmt(ref.pytorch / ref.target)} ms)`, `${fmt(c)} ms (${x(sp)})`,
-      Number.isFinite(sp) ? mark(sp >= ref.target) : 'n/a']);
+      Number.isFinite(sp) ? mark(sp >= ref.target) : 'n/a', ...vsHere(id, c)]);
   }
   const within = mainIds.map((id) => [id, ratio(ms('chromium', id), ms('native-simd', id))]).filter(([, r]) => Number.isFinite(r));
   const worst = within.reduce((w, e) => (e[1] > w[1] ? e : w), ['', -Infinity]);
   rows.push([`wasm SIMD (Chromium) within ${WASM_LIMIT}× of native SIMD`, within.length ? within.map(([id, r]) => `${id} ${x(r)}`).join(', ') : '—',
-    within.length ? mark(worst[1] <= WASM_LIMIT) : 'n/a']);
+    within.length ? mark(worst[1] <= WASM_LIMIT) : 'n/a', ...blank]);
   const fastest = mainIds.map((id) => [id, ratio(res.chromium[id]?.ms_min, res['native-simd'][id]?.ms_min)]).filter(([, r]) => Number.isFinite(r));
   if (fastest.length) {
     rows.push([`(same, fastest repeats: less exposed to other load)`, fastest.map(([id, r]) => `${id} ${x(r)}`).join(', '),
-      mark(fastest.every(([, r]) => r <= WASM_LIMIT))]);
+      mark(fastest.every(([, r]) => r <= WASM_LIMIT)), ...blank]);
   }
   const withinNode = mainIds.map((id) => [id, ratio(ms('wasm-simd-node', id), ms('native-simd', id))]).filter(([, r]) => Number.isFinite(r));
   if (withinNode.length) {
     rows.push([`(same, wasm SIMD in Node)`, withinNode.map(([id, r]) => `${id} ${x(r)}`).join(', '),
-      mark(withinNode.every(([, r]) => r <= WASM_LIMIT))]);
+      mark(withinNode.every(([, r]) => r <= WASM_LIMIT)), ...blank]);
   }
   // Judged on the 8 architectures' workloads when they ran (the most faithful), else on the worse of the others.
   const judged = Number.isFinite(fromArchs) ? fromArchs : Math.max(...[fromFig4, fromPhase].filter(Number.isFinite));
   rows.push(['full-fidelity phase sweep < 1 h (2 workers)',
     `**${secs(fromArchs)} (fig4-* workloads)**; ${secs(fromFig4)} (fig4 sample), ${secs(fromPhase)} (phase workload)`,
-    Number.isFinite(judged) ? mark(judged < SWEEP_LIMIT_S) : 'n/a']);
+    Number.isFinite(judged) ? mark(judged < SWEEP_LIMIT_S) : 'n/a', ...blank]);
   for (const id of mainIds) {
     const c = ms('chromium', xo(id));
     if (!c) continue;
     const ref = REFERENCE[id], sp = ratio(ref.pytorch, c);
-    rows.push([`${id} with \`data_rng: xoshiro\`: ≥ ${ref.target}× (≤ ${fmt(ref.pytorch / ref.target)} ms)`, `${fmt(c)} ms (${x(sp)})`, mark(sp >= ref.target)]);
+    rows.push([`${id} with \`data_rng: xoshiro\`: ≥ ${ref.target}× (≤ ${fmt(ref.pytorch / ref.target)} ms)`, `${fmt(c)} ms (${x(sp)})`, mark(sp >= ref.target),
+      ...vsHere(id, c)]);
   }
   if (Number.isFinite(xoFromArchs) || f4xo) {
     const xoJudged = Number.isFinite(xoFromArchs) ? xoFromArchs : xoSample.est;
     rows.push(['full-fidelity phase sweep < 1 h with `data_rng: xoshiro` (2 workers)',
-      `**${secs(xoFromArchs)} (fig4-*-xo workloads)**; ${secs(xoSample.est)} (fig4 sample, quick-xoshiro)`, mark(xoJudged < SWEEP_LIMIT_S)]);
+      `**${secs(xoFromArchs)} (fig4-*-xo workloads)**; ${secs(xoSample.est)} (fig4 sample, quick-xoshiro)`, mark(xoJudged < SWEEP_LIMIT_S), ...blank]);
   }
   for (const name of ['fig3', 'fig4', 'table1']) {
-    rows.push([`quick ${name} < 2 min (2 workers)`, secs(quick[name]), Number.isFinite(quick[name]) ? mark(quick[name] < QUICK_LIMIT_S) : 'n/a']);
+    rows.push([`quick ${name} < 2 min (2 workers)`, secs(quick[name]), Number.isFinite(quick[name]) ? mark(quick[name] < QUICK_LIMIT_S) : 'n/a', ...blank]);
   }
-  out.push(table(['target', 'measured', ''], rows), '');
+  out.push(table(['target', 'measured', 'against the issue\'s figures', ...(hasTorch ? ['vs PyTorch measured in this run', ''] : [])], rows), '');
   return out.join('\n');
 }
 

@@ -4,6 +4,7 @@
 #   native SIMD (the wasm SIMD128 path, SIMDe) build/bench_train_simde
 #   wasm scalar and wasm SIMD in Node          build/wasm/bench_train{-scalar,}.js
 #   wasm SIMD in a Chromium Web Worker         bench/chromium.mjs (bench/worker-bench.html)
+#   PyTorch CPU, 1 thread (the main workloads) bench/pytorch_ref.py (Debian's python3-torch)
 # plus the scaling series and sweep estimates; prints the tables and writes them to
 # bench/RESULTS.md (full run) or build/bench/RESULTS-<mode>.md. The phase workload and the 8
 # Figure-4 architectures (fig4-*) time one step of all their 2262 models through tm_train_many /
@@ -17,15 +18,17 @@
 # --quick   1 round of 5 repeats of ~30 ms, multi-model workloads on 100 of their 2262 models (scaled), small sweep samples (~2 min)
 # --smoke   the harness only: 1 repeat of 1 step, 8 models per multi-model workload, no sweeps (numbers meaningless)
 # --rounds  run every part N times, in turn; each workload keeps its best round (default 3 full, 1 otherwise)
-# --parts   comma list of native-scalar,native-simd,wasm-scalar-node,wasm-simd-node,chromium (default: all)
+# --parts   comma list of native-scalar,native-simd,wasm-scalar-node,wasm-simd-node,chromium,pytorch (default: all)
 # --no-build  use the binaries as they are (default: build the bench targets, incrementally)
 # Needs a configured build: `bash scripts/test.sh` (or scripts/setup.sh) first; without one
 # this runs scripts/setup.sh, which installs and builds everything. TOYMOE_BUILD: build dir.
+# The pytorch part installs python3-torch and OpenBLAS (apt, ~1 min) when they are missing,
+# except under --smoke, which leaves the column out unless PyTorch is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BUILD="${TOYMOE_BUILD:-$ROOT/build}"
-MODE=full ROUNDS="" PARTS=native-scalar,native-simd,wasm-scalar-node,wasm-simd-node,chromium DO_BUILD=1 OUT="" RAW=""
+MODE=full ROUNDS="" PARTS=native-scalar,native-simd,wasm-scalar-node,wasm-simd-node,chromium,pytorch DO_BUILD=1 OUT="" RAW=""
 COMMAND="bash bench/run.sh $*"
 while (($#)); do
   case "$1" in
@@ -36,7 +39,7 @@ while (($#)); do
     --no-build) DO_BUILD=0 ;;
     --out) OUT="$2"; shift ;;
     --raw) RAW="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -72,6 +75,17 @@ if ((DO_BUILD)); then
     NOTES+=("bench_train_simde did not build, so there is no native SIMD column")
   fi
   cmake --build "$WASM" --target bench_train bench_train-scalar toymoe_wasm toymoe_wasm-scalar -j2 >&2
+fi
+# PyTorch for the measured reference column: Debian's build (PyPI is out of reach here), with
+# OpenBLAS rather than the reference BLAS, so PyTorch gets its fastest matrix products.
+if has_part pytorch && [[ $MODE != smoke ]] && ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing python3-torch and libopenblas0-pthread for the PyTorch column"
+    apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread >&2 ||
+      NOTES+=("apt-get could not install python3-torch, so there is no measured PyTorch column")
+  else
+    NOTES+=("python3-torch is not installed and this is not root with apt-get, so there is no measured PyTorch column")
+  fi
 fi
 # Chromium loads web/build/: the same modules as this build (a relink copies them; make sure).
 if [[ $DO_BUILD == 1 ]] && has_part chromium; then

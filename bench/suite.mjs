@@ -8,17 +8,35 @@
 //
 // Writes DIR/<part>.r<round>.jsonl (bench_train's JSON lines), DIR/chromium.sweeps.jsonl,
 // DIR/workloads.list and DIR/notes.txt (what failed or was skipped).
+// Part pytorch (bench/pytorch_ref.py, Debian's python3-torch) times the main workloads
+// only, each its fastest implementation, so "Chromium vs PyTorch" is a ratio of this run.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openBench, SWEEP_PLANS } from './chromium.mjs';
 
-const ALL_PARTS = ['native-scalar', 'native-simd', 'wasm-scalar-node', 'wasm-simd-node', 'chromium'];
+const ALL_PARTS = ['native-scalar', 'native-simd', 'wasm-scalar-node', 'wasm-simd-node', 'chromium', 'pytorch'];
 const MODES = {
   full: { args: [], chromium: { reps: 11, targetMs: 150, warmup: 3, models: 0 }, sweeps: 'full', rounds: 3 },
   quick: { args: ['--quick'], chromium: { reps: 5, targetMs: 30, warmup: 3, models: 100 }, sweeps: 'quick', rounds: 1 },
   smoke: { args: ['--smoke'], chromium: { reps: 1, targetMs: 0, warmup: 1, models: 8 }, sweeps: 'none', rounds: 1 },
 };
+// The workloads with a PyTorch figure in the issue (bench/report.mjs REFERENCE).
+const PYTORCH_IDS = new Set(['dense100', 'moe4', 'moe10', 'moe20', 'fig2', 'table1', 'phase']);
+const PYTHON = process.env.TOYMOE_PYTHON || '/usr/bin/python3';  // Debian's python3-torch is for this one
+
+// One workload in PyTorch: its fastest implementation, as a bench_train-like line.
+function runPytorch(w, mode, workloadsFile) {
+  const c = mode.chromium;
+  const lines = runProcess(PYTHON, [path.join(import.meta.dirname, 'pytorch_ref.py'), '--workloads', workloadsFile,
+    '--ids', w.id, '--reps', String(c.reps), '--target-ms', String(c.targetMs), '--warmup-ms', mode === MODES.smoke ? '0' : '300']);
+  if (!lines.length) throw new Error(`no result for ${w.id}`);
+  const best = lines.reduce((b, l) => (l.ms < b.ms ? l : b));
+  const samplesPerS = (w.batch * w.models * 1e3) / best.ms;
+  return { ...w, target: 'pytorch', ms_per_step: best.ms, ms_min: Math.min(...best.reps), sample_steps_per_s: samplesPerS,
+    useful_gflops: (2 * w.macs_per_sample * samplesPerS) / 1e9, impl: best.impl,
+    impls: Object.fromEntries(lines.map((l) => [l.impl, l.ms])), torch: best.torch, blas: best.blas };
+}
 
 function parseArgs(argv) {
   const o = { build: null, raw: null, mode: 'full', rounds: 0, parts: ALL_PARTS };
@@ -63,12 +81,17 @@ async function main() {
   let parts = o.parts.filter((p) => {
     const file = bin[p]?.at(-1);
     if (file && !fs.existsSync(file)) { notes.push(`${p}: ${file} is missing, no column`); return false; }
+    if (p === 'pytorch' && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
+      notes.push(`pytorch: ${PYTHON} cannot import torch (bench/run.sh installs python3-torch unless --smoke), no measured PyTorch column`);
+      return false;
+    }
     return true;
   });
   // The one list of workloads: bench_train --list.
   const lister = fs.existsSync(bin['native-scalar'][0]) ? bin['native-scalar'] : bin['wasm-simd-node'];
   const workloads = runProcess(lister[0], [...lister.slice(1), '--list', '--scaling']);
-  fs.writeFileSync(path.join(o.raw, 'workloads.list'), workloads.map((w) => JSON.stringify(w)).join('\n') + '\n');
+  const workloadsFile = path.join(o.raw, 'workloads.list');
+  fs.writeFileSync(workloadsFile, workloads.map((w) => JSON.stringify(w)).join('\n') + '\n');
 
   let chromium = null;
   if (parts.includes('chromium')) {
@@ -86,10 +109,13 @@ async function main() {
         const w = workloads[wi], shown = [];
         for (let j = 0; j < parts.length; j++) {
           const part = parts[(j + wi + round - 1) % parts.length];
+          if (part === 'pytorch' && !PYTORCH_IDS.has(w.id)) continue;
           try {
             const r = part === 'chromium'
               ? await chromium.run(w, mode.chromium)
-              : runProcess(bin[part][0], [...bin[part].slice(1), ...mode.args, '--only', w.id])[0];
+              : part === 'pytorch'
+                ? runPytorch(w, mode, workloadsFile)
+                : runProcess(bin[part][0], [...bin[part].slice(1), ...mode.args, '--only', w.id])[0];
             if (!r || r.id !== w.id) throw new Error(`no result for ${w.id}`);
             fs.appendFileSync(path.join(o.raw, `${part}.r${round}.jsonl`), `${JSON.stringify(r)}\n`);
             shown.push(`${part} ${Number(r.ms_per_step.toPrecision(3))}`);

@@ -4,8 +4,8 @@
 // No timing is asserted: the numbers of --smoke mean nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { REPO, withTempDir } from './node_helpers.mjs';
 
@@ -52,6 +52,40 @@ test('bench/run.sh --smoke (Node part) prints every workload with finite numbers
   for (const id of MAIN) assert.match(report, new RegExp(`^\\| ${id} \\| [0-9.]+ \\| [0-9.]+ \\([0-9.]+×\\) \\| [0-9.]+ \\([0-9.]+×\\) \\|`, 'm'), `xoshiro row of ${id}`);
   assert.match(report, /Full-fidelity phase sweep on the xoshiro stream/);  // its figure needs Chromium
   assert.doesNotMatch(report, /NaN|undefined|Infinity/);
+  assert.doesNotMatch(report, /PyTorch CPU, this machine/, 'no measured PyTorch column when PyTorch did not run');
+
+  // The measured PyTorch column (part pytorch, bench/pytorch_ref.py): the report on synthetic lines with known
+  // ratios. Chromium = the Node SIMD lines; PyTorch = 12× Chromium on phase (met), 2× elsewhere (missed).
+  const simd = readFileSync(join(dir, 'wasm-simd-node.r1.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const factor = (id) => (id === 'phase' ? 12 : 2);
+  writeFileSync(join(dir, 'chromium.r1.jsonl'), simd.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(join(dir, 'pytorch.r1.jsonl'), simd.filter((r) => MAIN.includes(r.id)).map((r) => JSON.stringify({
+    ...r, target: 'pytorch', ms_per_step: factor(r.id) * r.ms_per_step, ms_min: factor(r.id) * r.ms_per_step, impl: 'loop',
+    impls: { loop: factor(r.id) * r.ms_per_step }, torch: '0.0-test', blas: 'none',
+  })).join('\n') + '\n');
+  const withTorch = execFileSync(process.execPath, [join(REPO, 'bench', 'report.mjs'), '--dir', dir], { encoding: 'utf8' });
+  assert.match(withTorch, /\*\*PyTorch, this machine\*\*: PyTorch 0\.0-test/);
+  for (const id of MAIN) {
+    const verdict = id === 'phase' ? 'met' : 'missed';
+    assert.match(withTorch, new RegExp(`^\\| ${id} \\|.* \\| [0-9.]+ \\(loop\\) \\| ${factor(id)}× \\| \\*\\*${verdict}\\*\\* \\|$`, 'm'), `summary: ${id} vs PyTorch here`);
+    assert.match(withTorch, new RegExp(`^\\| ${id}: ≥ \\d+× faster than PyTorch .* \\| ${factor(id)}× \\(PyTorch [0-9.]+ ms\\) \\| \\*\\*${verdict}\\*\\* \\|$`, 'm'), `targets: ${id}`);
+  }
+  assert.match(withTorch, /^\| PyTorch 0\.0-test CPU, this machine \(loop; loop [0-9.]+ ms\) \|/m, 'per-workload row');
+  assert.match(withTorch, /PyTorch here ÷ the issue's PyTorch column/);
+  assert.doesNotMatch(withTorch, /NaN|undefined|Infinity/);
+}));
+
+// What the PyTorch column times is the model: its implementations agree and it trains (--check). Needs
+// Debian's python3-torch, which bench/run.sh installs for a full or quick run (not the test suite).
+const PYTHON = process.env.TOYMOE_PYTHON || '/usr/bin/python3';
+const noTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0 ? `${PYTHON} has no torch (python3-torch)` : false;
+test('bench/pytorch_ref.py --check: the PyTorch implementations agree and train', { skip: noTorch || !existsSync(join(BUILD, 'bench_train')), timeout: 300000 }, () => withTempDir((dir) => {
+  const list = join(dir, 'workloads.list');
+  writeFileSync(list, execFileSync(join(BUILD, 'bench_train'), ['--list'], { encoding: 'utf8' }));
+  const lines = execFileSync(PYTHON, [join(REPO, 'bench', 'pytorch_ref.py'), '--workloads', list, '--check'], { encoding: 'utf8', timeout: 280000 })
+    .trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.id), MAIN);
+  for (const l of lines) assert.ok(l.check === 'ok' && l.loss_after < l.loss_before, JSON.stringify(l));
 }));
 
 // bench/compare.mjs (paired timing of two builds) runs and reports; again no timing asserted.
