@@ -133,7 +133,7 @@ def make_step(w, impl):
 
     def step(x=None):
         if x is None:
-            x = torch.rand(shape) * (torch.rand(shape) <= p)
+            x = torch.rand(shape).masked_fill_(torch.rand(shape) > p, 0.0)  # the fastest spelling tried
         out, probs, chosen = model(x)
         err = (x - out) ** 2  # uniform importance
         loss = err.mean((-2, -1)) if mean_loss else err.sum(-1).mean(-1)
