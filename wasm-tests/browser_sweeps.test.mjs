@@ -1,7 +1,7 @@
 // The sweep page (web/sweeps.html) in Debian's Chromium (playwright-core, headless): a small
 // fig4 sweep in the worker pool (4 jobs per trainMany call) lands in IndexedDB with the
 // CLI's result lines, exports exactly what `toymoe merge` writes for the same jobs, draws its charts and opens a model in the lab
-// (by mouse and by keyboard); a reload
+// (by mouse and by keyboard: Figure 4 cells, Figure 3/7 points, Figure 8 boxes); a reload
 // resumes without redoing finished jobs; a terminated worker is restarted and nothing is
 // lost; hostile URLs and stored records are refused. Screenshots go to
 // $TOYMOE_ARTIFACTS/screenshots (default build/artifacts).
@@ -74,6 +74,30 @@ const darkAround = (page, selector, r) => page.evaluate(([sel, r]) => {
   for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.max(d[i], d[i + 1], d[i + 2]) < 60) n++;
   return n;
 }, [selector, r]);
+
+/** The keyboard readout (status region) of chart `id` once it matches `re`. */
+async function readoutOf(page, id, re) {
+  const sel = `#view-${id} .sw-readout`;
+  await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s).textContent), [sel, re.source], { timeout: 5000 });
+  return page.locator(sel).textContent();
+}
+
+/** Press `key` on the focused element; whether the page's handler took it (preventDefault). */
+const pressTaken = async (page, key) => {
+  await page.evaluate(() => {
+    window.__taken = null;
+    window.addEventListener('keydown', (e) => { window.__taken = e.defaultPrevented; }, { once: true });
+  });
+  await page.keyboard.press(key);
+  return page.evaluate(() => window.__taken);
+};
+
+/** The focus of a chart's canvas comes from Tab (from the chart's PNG button), as a keyboard user's. */
+async function tabTo(page, id) {
+  await page.focus(`#chart-${id} .panel-head button`);
+  await page.keyboard.press('Tab');
+  assert.ok(await page.locator(`#view-${id} canvas`).evaluate((c) => document.activeElement === c), `Tab reaches the ${id} chart`);
+}
 
 /** Records of a sweep in IndexedDB, read with the raw API (not the page's code). */
 const readIDB = (page, preset, fidelity) => page.evaluate(([p, f]) => new Promise((resolve, reject) => {
@@ -259,6 +283,50 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     await page.keyboard.press('Shift+Tab');
     assert.equal(await readout.textContent(), '');
     assert.equal(await darkAround(page, '#view-fig4 canvas', cell(0, 2)), plain, 'no ring without the focus');
+
+    // Figure 8 by keyboard: Left/Right (Home/End) move between the boxes, the readout is the
+    // hover tooltip's text (and says so for a box without results); a click does nothing there,
+    // so Enter does nothing either, and Up/Down stay the page's.
+    const c8 = page.locator('#view-fig8 canvas'), tip8 = page.locator('#view-fig8 .tm-tooltip');
+    assert.equal(await c8.getAttribute('tabindex'), '0', 'the box plot is focusable');
+    assert.equal(await c8.getAttribute('role'), 'application');
+    assert.match(await c8.getAttribute('aria-label'), /^Box plots of the per-cell best final loss for \d+ architectures\. Left and Right arrow keys move between the boxes\.$/);
+    assert.equal(await c8.getAttribute('aria-describedby'), await page.locator('#view-fig8 .tm-view-note').getAttribute('id'));
+    assert.match(await page.locator('#view-fig8 .tm-view-note').textContent(), /focus the chart \(Tab\) and move between the boxes with the Left and Right arrow keys/);
+    const boxes = (await sw(page, 'items')).fig8;
+    assert.deepEqual([boxes[0].arch, boxes[0].cells], ['2x1-E1', 4], 'the 12 jobs are the 4 cells of 2x1-E1');
+    assert.ok(boxes.length >= 3 && boxes.slice(1).every((b) => b.cells === 0), JSON.stringify(boxes));
+    await c8.scrollIntoViewIfNeeded();
+    const b8 = await c8.boundingBox();
+    await page.mouse.move(b8.x + (boxes[0].x0 + boxes[0].x1) / 2, b8.y + boxes[0].rect.y + boxes[0].rect.h / 2);
+    await tip8.waitFor({ state: 'visible', timeout: 5000 });
+    const hover8 = await tip8.textContent();
+    assert.match(hover8, /^A\/1 \(2x1-E1\) · 4 cells\nmedian \S+ \(paper [^)]+\), quartiles .*\nwhiskers .*outliers/);
+    await page.mouse.move(0, 0);
+    const plain8 = await darkAround(page, '#view-fig8 canvas', boxes[0].rect);
+    await tabTo(page, 'fig8');
+    assert.equal(await readoutOf(page, 'fig8', /^A\/1 \(2x1-E1\) · 4 cells\. median /), hover8.split('\n').join('. '), 'the readout is the tooltip\'s text');
+    assert.equal(await tip8.textContent(), hover8, 'the tooltip shows the focused box');
+    const ringed8 = await darkAround(page, '#view-fig8 canvas', boxes[0].rect);
+    assert.ok(ringed8 > plain8 + 20, `a ring is drawn around the focused box (${plain8} -> ${ringed8} dark pixels)`);
+    await page.locator('#view-fig8').screenshot({ path: path.join(SHOTS, 'sweeps-fig8-keyboard.png') });
+    assert.ok(await pressTaken(page, 'ArrowRight'));
+    await readoutOf(page, 'fig8', new RegExp(`^A/2 \\(${boxes[1].arch}\\) · no results yet$`));
+    await page.keyboard.press('End');
+    await readoutOf(page, 'fig8', new RegExp(`\\(${boxes.at(-1).arch}\\) · no results yet$`));
+    await page.keyboard.press('ArrowRight');
+    await readoutOf(page, 'fig8', new RegExp(`\\(${boxes.at(-1).arch}\\) · no results yet$`));
+    await page.keyboard.press('Home');
+    await readoutOf(page, 'fig8', /^A\/1 \(2x1-E1\) · 4 cells\. /);
+    assert.equal(await pressTaken(page, 'ArrowUp'), false, 'Up is not the box plot\'s (one row of boxes)');
+    const pages = context.pages().length;
+    assert.equal(await pressTaken(page, 'Enter'), false, 'Enter is not taken: a click does nothing here');
+    await page.waitForTimeout(300);
+    assert.equal(context.pages().length, pages, 'Enter opens nothing');
+    assert.equal(await page.locator('#view-fig8 .sw-readout').textContent(), hover8.split('\n').join('. '));
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.locator('#view-fig8 .sw-readout').textContent(), '');
+    assert.equal(await darkAround(page, '#view-fig8 canvas', boxes[0].rect), plain8, 'no ring without the focus');
     assert.deepEqual(log.errors, []);
     assert.deepEqual(log.dialogs, []);
     await page.close();
@@ -376,6 +444,113 @@ test('fig3: a reload resumes without redoing stored jobs; a terminated worker is
   assert.ok(await colouredShare(page, '#view-fig7 canvas') > 0.002, 'fig7 lines drawn');
   await shot(page, 'sweeps-fig3-quick-6.png');
   assert.deepEqual(first.log.errors, []);
+  await page.close();
+});
+
+test('fig3 and fig7 by keyboard: Left/Right along a line, Up/Down to the line above or below; Enter opens what a click opens', { skip }, async () => {
+  // The 6 dense jobs stored above and 7 more: the dense line's 10 points and the first 3 of 4 experts.
+  const { page, log } = await open('?preset=fig3&fidelity=quick&limit=13&workers=2');
+  await page.click('#btn-start');
+  await waitStatus(page, 'done');
+  await page.waitForFunction(() => document.body.dataset.drawn === '13', null, { timeout: 10000 });
+  const seeds = new Map((await readIDB(page, 'fig3', 'quick')).map((r) => [r.job, JSON.parse(r.line).seed]));
+  const pts = (await sw(page, 'items')).fig3;
+  const dense = pts.filter((p) => p.line === 0), e4 = pts.filter((p) => p.line === 1);
+  assert.deepEqual(dense.map((p) => p.job), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'one run per density: job = best run');
+  assert.deepEqual(e4.map((p) => p.job), [10, 11, 12]);
+  assert.deepEqual(e4.map((p) => p.x), dense.slice(0, 3).map((p) => p.x), 'the same densities');
+  const canvas = page.locator('#view-fig3 canvas'), tip = page.locator('#view-fig3 .tm-tooltip');
+  assert.equal(await canvas.getAttribute('tabindex'), '0', 'the chart is focusable');
+  assert.equal(await canvas.getAttribute('role'), 'application');
+  assert.match(await canvas.getAttribute('aria-label'), /^Features per dimension against 1\/\(1-S\), one line per architecture \(4\)\. Left and Right arrow keys move along a line, Up and Down to the line above or below; Enter opens the point’s best run in the lab\.$/);
+  assert.equal(await canvas.getAttribute('aria-describedby'), await page.locator('#view-fig3 .tm-view-note').getAttribute('id'));
+  assert.match(await page.locator('#view-fig3 .tm-view-note').textContent(), / 13 models\. Hover a point .* or focus the chart \(Tab\), move with the arrow keys/);
+  await canvas.scrollIntoViewIfNeeded();
+  const plain = await darkAround(page, '#view-fig3 canvas', dense[2].rect);
+  const point = (job) => new RegExp(`best run: job ${job}, final loss \\S+, FPD \\S+\\. Enter: open the best run in the lab$`);
+
+  // Tab: the first point of the first line; the readout is also the tooltip.
+  await tabTo(page, 'fig3');
+  const at0 = await readoutOf(page, 'fig3', /^Dense \(m=20\) · 1\/\(1−S\) = 1 \(S = 0\)\. features per dimension \S+ \(mean of 1 run\)\. best run: job 0, /);
+  assert.match(at0, point(0));
+  assert.ok(await tip.isVisible(), 'the tooltip shows the focused point');
+  assert.equal((await tip.textContent()).split('\n').join('. '), at0);
+  // Left/Right along the line (by x), Home/End to its ends.
+  await page.keyboard.press('ArrowRight');
+  await readoutOf(page, 'fig3', /^Dense \(m=20\) · 1\/\(1−S\) = 1\.11 \(S = 0\.1\)\. .*job 1, /);
+  await page.keyboard.press('End');
+  await readoutOf(page, 'fig3', /^Dense \(m=20\) · 1\/\(1−S\) = 10 \(S = 0\.9\)\. .*job 9, /);
+  await page.keyboard.press('ArrowRight');
+  await readoutOf(page, 'fig3', point(9));
+  await page.keyboard.press('Home');
+  await readoutOf(page, 'fig3', point(0));
+  // Up/Down: to the other line's point at the same density, whichever way it is drawn;
+  // on from there the same way: no other line, it stays.
+  const toE4 = e4[0].rect.y < dense[0].rect.y ? 'ArrowUp' : 'ArrowDown';
+  await page.keyboard.press(toE4);
+  await readoutOf(page, 'fig3', /^4 experts, k=1 \(m=5\) · 1\/\(1−S\) = 1 \(S = 0\)\. .*job 10, /);
+  await page.keyboard.press(toE4);
+  await readoutOf(page, 'fig3', point(10));
+  await page.keyboard.press('End');
+  await readoutOf(page, 'fig3', /^4 experts, k=1 \(m=5\) · 1\/\(1−S\) = 1\.25 \(S = 0\.2\)\. .*job 12, /);
+  await page.keyboard.press(dense[2].rect.y < e4[2].rect.y ? 'ArrowUp' : 'ArrowDown');
+  await readoutOf(page, 'fig3', /^Dense \(m=20\) · 1\/\(1−S\) = 1\.25 \(S = 0\.2\)\. .*job 2, /);
+  const ringed = await darkAround(page, '#view-fig3 canvas', dense[2].rect);
+  assert.ok(ringed > plain + 20, `a ring is drawn around the focused point (${plain} -> ${ringed} dark pixels)`);
+  await page.locator('#view-fig3').screenshot({ path: path.join(SHOTS, 'sweeps-fig3-keyboard.png') });
+  // Enter opens the focused point's best run in the lab; Space too.
+  const [lab] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Enter')]);
+  await lab.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
+  await lab.waitForFunction(() => window.__toymoe.messages.some((t) => t.includes('Loaded sweep model fig3/quick job 2')), null, { timeout: 20000 });
+  assert.equal((await lab.evaluate(() => window.__toymoe.state)).config.seed, seeds.get(2));
+  await lab.close();
+  await page.keyboard.press('ArrowLeft');
+  await readoutOf(page, 'fig3', point(1));
+  const [lab2] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Space')]);
+  await lab2.waitForLoadState('domcontentloaded');
+  assert.ok(lab2.url().endsWith('#sweep=fig3/quick/1'), lab2.url());
+  await lab2.close();
+  await page.keyboard.press('Escape');
+  assert.ok(!(await tip.isVisible()), 'Escape hides the tooltip');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.locator('#view-fig3 .sw-readout').textContent(), '');
+  assert.equal(await darkAround(page, '#view-fig3 canvas', dense[2].rect), plain, 'no ring without the focus');
+
+  // The mouse: hover and click a point (job 3); the click's focus shows nothing, the next key
+  // shows the clicked point with the hover's text, and Enter opens the model the click opened.
+  const box = await canvas.boundingBox(), r3 = dense[3].rect;
+  const at3 = { x: box.x + r3.x + r3.w / 2, y: box.y + r3.y + r3.h / 2 };
+  await page.mouse.move(at3.x, at3.y);
+  await tip.waitFor({ state: 'visible', timeout: 5000 });
+  const hover3 = await tip.textContent();
+  assert.match(hover3, /job 3, .*\nclick: open the best run in the lab$/);
+  const [lab3] = await Promise.all([context.waitForEvent('page'), page.mouse.click(at3.x, at3.y)]);
+  await lab3.waitForLoadState('domcontentloaded');
+  const clicked = lab3.url();
+  assert.ok(clicked.endsWith('#sweep=fig3/quick/3'), clicked);
+  await lab3.close();
+  assert.equal(await page.locator('#view-fig3 .sw-readout').textContent(), '', 'a click shows no keyboard readout');
+  await page.mouse.move(0, 0);
+  await page.keyboard.press('ArrowRight');  // the first key shows the cursor, at the clicked point
+  assert.equal(await readoutOf(page, 'fig3', point(3)), hover3.replace('click:', 'Enter:').split('\n').join('. '));
+  const [lab4] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Enter')]);
+  await lab4.waitForLoadState('domcontentloaded');
+  assert.equal(lab4.url(), clicked, 'Enter opens what the click opened');
+  await lab4.close();
+
+  // Figure 7, the same chart code: its label, a move and Enter.
+  const c7 = page.locator('#view-fig7 canvas');
+  assert.match(await c7.getAttribute('aria-label'), /^Log of the mean final loss against 1\/\(1-S\), one line per architecture \(4\)\. Left and Right arrow keys/);
+  await tabTo(page, 'fig7');
+  await readoutOf(page, 'fig7', /^Dense \(m=20\) · 1\/\(1−S\) = 1 \(S = 0\)\. ln\(mean final loss\) \S+, mean loss \S+\. best run: job 0, /);
+  await page.keyboard.press('ArrowRight');
+  await readoutOf(page, 'fig7', /^Dense \(m=20\) · 1\/\(1−S\) = 1\.11 \(S = 0\.1\)\. .*job 1, .*Enter: open the best run in the lab$/);
+  const [lab5] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Enter')]);
+  await lab5.waitForLoadState('domcontentloaded');
+  assert.ok(lab5.url().endsWith('#sweep=fig3/quick/1'), lab5.url());
+  await lab5.close();
+  assert.deepEqual(log.errors, []);
+  assert.deepEqual(log.dialogs, []);
   await page.close();
 });
 

@@ -4,6 +4,7 @@ import { setupCanvas, expertColor, css } from '../views/colormap.js';
 import { chartShell, frame, line, markers, legend, nearest, niceTicks, MUTED, FONT } from './chartkit.js';
 import { meanFpd, meanLoss } from './results.js';
 import { FIG7_LN_LOSS, FIG3_MEAN_LOSS } from './reference.js';
+import { itemKeys } from './cellkeys.js';
 
 /** 'Dense (m=20)' or '4 experts, k=1 (m=5)' from a plan group. */
 export function archLabel(g) {
@@ -18,10 +19,20 @@ function series(results, arch, value) {
 
 const f3 = (v) => (Number.isFinite(v) ? Number(v.toPrecision(3)).toString() : '—');
 
-// The shared chart: canvas, tooltip, hover and click on the points.
+// The shared chart: canvas, tooltip, hover and click on the points; the same by keyboard
+// (cellkeys.js): Left/Right along a line, Up/Down to the line above or below, Enter opens.
 function chart(container, { kind, onOpen }) {
   const { wrap, canvas, note, tip } = chartShell(container);
-  let state = null, map = null, points = [];
+  let state = null, map = null, points = [], byLine = [];  // byLine: the keyboard's points, one array per architecture
+  const openBest = (p) => { if (p?.cell.best) onOpen?.(p.cell.best.job); };
+  const keys = itemKeys(canvas, {
+    wrap, tip, note, roledescription: 'line chart',
+    series: () => byLine,
+    readout: (p) => pointLines(p, 'Enter'),
+    open: openBest,
+    redraw: () => state && draw(state),
+    empty: () => 'no results yet',
+  });
 
   function draw(model) {
     state = model;
@@ -56,7 +67,8 @@ function chart(container, { kind, onOpen }) {
       for (const s of all) line(ctx, map, reference.fig3?.[s.g.arch] ?? [], { color: s.color, width: 3, alpha: 0.22 });
     }
     points = [];
-    for (const s of all) {
+    byLine = [];
+    for (const [si, s] of all.entries()) {
       if (kind === 'fig3') {  // min-max over runs, when a cell has several
         ctx.save();
         ctx.globalAlpha = 0.12;
@@ -73,7 +85,10 @@ function chart(container, { kind, onOpen }) {
       line(ctx, map, s.pts.map((p) => [p.x, p.y]), { color: s.color, width: 2.5 });
       markers(ctx, map, s.pts.map((p) => [p.x, p.y]), { color: s.color, size: 3 });
       if (kind === 'fig7') markers(ctx, map, FIG7_LN_LOSS[s.g.arch] ?? [], { color: s.color, size: 5, shape: 'ring' });
-      for (const p of s.pts) points.push({ ...p, g: s.g });
+      for (const p of s.pts) points.push({ ...p, g: s.g, si });
+      // The keys visit the points drawn (finite), by cell id as results come in; outlined as a small square.
+      byLine.push(s.pts.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+        .map((p) => ({ ...p, g: s.g, si, id: p.cell.cell, rect: { x: map.px(p.x) - 4, y: map.py(p.y) - 4, w: 8, h: 8 } })));
       entries.push({ label: archLabel(s.g), color: s.color });
     }
     if (kind === 'fig3') {
@@ -91,10 +106,13 @@ function chart(container, { kind, onOpen }) {
       ctx.textAlign = 'center';
       ctx.fillText('no results yet', map.box.x + map.box.w / 2, map.box.y + map.box.h / 2);
     }
-    canvas.setAttribute('aria-label', kind === 'fig3'
-      ? `Features per dimension against 1/(1-S) for ${groups.length} architectures, ${results.size} models`
-      : `Log of the mean final loss against 1/(1-S) for ${groups.length} architectures, ${results.size} models`);
-    note.textContent = kind === 'fig3' ? fig3Note(all) : fig7Note(all);
+    // No model count in the label: the label of a focused canvas would be read out with every result.
+    canvas.setAttribute('aria-label', `${kind === 'fig3' ? 'Features per dimension' : 'Log of the mean final loss'} against 1/(1-S), ` +
+      `one line per architecture (${groups.length}). Left and Right arrow keys move along a line, Up and Down to the line above or below; ` +
+      'Enter opens the point’s best run in the lab.');
+    note.textContent = `${kind === 'fig3' ? fig3Note(all) : fig7Note(all)} ${results.size} models. Hover a point for its numbers, click it to open ` +
+      'its best run in the lab; or focus the chart (Tab), move with the arrow keys (Left/Right along a line, Up/Down to the line above or below) and press Enter.';
+    keys.drawn(ctx);
   }
 
   function fig3Note(all) {
@@ -118,29 +136,37 @@ function chart(container, { kind, onOpen }) {
     return nearest(map, points, e.clientX - r.left, e.clientY - r.top);
   }
 
-  canvas.addEventListener('mousemove', (e) => {
-    const p = hover(e);
-    if (!p) { tip.hide(); canvas.classList.remove('sw-pointer'); return; }
+  // The readout of a point, for the hover tooltip (how = 'click') and the keyboard's (how = 'Enter').
+  function pointLines(p, how) {
     const c = p.cell;
-    const text = [
+    return [
       `${archLabel(p.g)} · 1/(1−S) = ${f3(c.x)} (S = ${f3(1 - 1 / c.x)})`,
       kind === 'fig3' ? `features per dimension ${f3(meanFpd(c))} (mean of ${c.finite} run${c.finite === 1 ? '' : 's'})` : `ln(mean final loss) ${f3(Math.log(meanLoss(c)))}, mean loss ${f3(meanLoss(c))}`,
       c.best ? `best run: job ${c.best.job}, final loss ${f3(c.best.final_loss)}, FPD ${f3(c.best.fpd)}` : '',
-      'click: open the best run in the lab',
-    ].filter(Boolean).join('\n');
-    tip.show(text, e.clientX, e.clientY);
+      `${how}: open the best run in the lab`,
+    ].filter(Boolean);
+  }
+
+  canvas.addEventListener('mousemove', (e) => {
+    if (!keys.pointer(e)) return;
+    const p = hover(e);
+    if (!p) { tip.hide(); canvas.classList.remove('sw-pointer'); return; }
+    tip.show(pointLines(p, 'click').join('\n'), e.clientX, e.clientY);
     canvas.classList.add('sw-pointer');
   });
   canvas.addEventListener('mouseleave', () => tip.hide());
   canvas.addEventListener('click', (e) => {
     const p = hover(e);
-    if (p?.cell.best) onOpen?.(p.cell.best.job);
+    if (p) keys.moveTo(p.si, p.cell.cell);
+    openBest(p);
   });
 
   return {
     update: draw,
     redraw: () => state && draw(state),
     canvas,
+    /** The points the keys visit, in their order (tests): [{line, arch, x, job, rect}], rect in CSS px. */
+    items: () => byLine.flatMap((l) => l.map((p) => ({ line: p.si, arch: p.g.arch, x: p.x, job: p.cell.best?.job ?? null, rect: { ...p.rect } }))),
     destroy: () => wrap.remove(),
   };
 }

@@ -8,7 +8,7 @@ import { setupCanvas, expertColor, css } from '../views/colormap.js';
 import { chartShell, frame, niceTicks, INK, MUTED, FONT, SMALL, BOLD } from './chartkit.js';
 import { boxStats, meanLoss } from './results.js';
 import { FIG8_MEDIANS } from './reference.js';
-import { cellKeys } from './cellkeys.js';
+import { cellKeys, itemKeys } from './cellkeys.js';
 
 const PENDING = [226, 226, 226];
 const clip01 = (v) => (v > 0 ? (v < 1 ? v : 1) : 0);
@@ -63,21 +63,16 @@ const tickEvery = (count, want) => Math.max(1, Math.ceil(count / want));
 const sText = (v) => (Math.round(v * 100) / 100).toFixed(2);
 const rText = (v) => (Math.round(v * 10) / 10).toFixed(1);
 
-let noteIds = 0;
-
 /** Phase-diagram panels. onOpen(job) opens a model in the lab; by mouse or keyboard (cellkeys.js). */
 export function createPhase(container, { onOpen } = {}) {
   const { wrap, canvas, note, tip } = chartShell(container);
   let state = null, panels = [];
-  note.id = `sw-phase-note-${++noteIds}`;
-  canvas.setAttribute('aria-describedby', note.id);
-  canvas.setAttribute('aria-roledescription', 'phase diagrams');
   const hitOf = (pi, si, ri) => {
     const p = panels[pi];
     return { p, si, ri, c: p.grid.get(si * p.cols + ri) ?? null };
   };
   const keys = cellKeys(canvas, {
-    wrap, tip,
+    wrap, tip, note, roledescription: 'phase diagrams',
     panels: () => panels,
     lines: (pi, si, ri) => cellLines(hitOf(pi, si, ri), 'Enter'),
     open: (pi, si, ri) => { const b = hitOf(pi, si, ri).c?.best; if (b) onOpen?.(b.job); },
@@ -306,10 +301,19 @@ export function createPhase(container, { onOpen } = {}) {
   };
 }
 
-/** Figure 8: per architecture, a box plot of the best final loss of each cell, with the paper's medians. */
+/** Figure 8: per architecture, a box plot of the best final loss of each cell, with the paper's medians.
+ * Hover a box, or focus the chart and move between the boxes with Left/Right (cellkeys.js). A click
+ * does nothing here, so neither does Enter. */
 export function createFig8(container) {
   const { wrap, canvas, note, tip } = chartShell(container);
   let state = null, boxes = [];
+  // Every architecture's box, with or without results, so the keys visit them all in the axis' order.
+  const keys = itemKeys(canvas, {
+    wrap, tip, note, roledescription: 'box plots',
+    series: () => [boxes],
+    readout: (b) => boxLines(b),
+    redraw: () => state && draw(state),
+  });
 
   function draw(model) {
     state = model;
@@ -394,7 +398,10 @@ export function createFig8(container) {
         ctx.fill();
         ctx.restore();
       }
-      boxes.push({ x0: map.box.x + slot * i, x1: map.box.x + slot * (i + 1), g, s, ref, label: `${p.letter}/${g.experts}` });
+      // The keyboard's outline: the box and its whiskers, or the label of an empty box.
+      const rect = s ? { x: cx - bw / 2, y: map.py(s.hi), w: bw, h: map.py(s.lo) - map.py(s.hi) }
+        : { x: cx - bw / 2, y: map.box.y + map.box.h + 4, w: bw, h: 30 };
+      boxes.push({ id: g.arch, rect, x0: map.box.x + slot * i, x1: map.box.x + slot * (i + 1), g, s, ref, label: `${p.letter}/${g.experts}` });
     });
     // Legend in one row under the axis.
     ctx.save();
@@ -416,19 +423,37 @@ export function createFig8(container) {
       lx += 30 + ctx.measureText(label).width + 22;
     }
     ctx.restore();
-    canvas.setAttribute('aria-label', `Box plots of the per-cell best final loss for ${groups.length} architectures`);
+    canvas.setAttribute('aria-label', `Box plots of the per-cell best final loss for ${groups.length} architectures. ` +
+      'Left and Right arrow keys move between the boxes.');
     const med = boxes.filter((b) => b.s).map((b) => `${b.label} ${f3(b.s.med)} (paper ${b.ref ?? '—'})`).join(', ');
-    note.textContent = `Medians, ours (paper): ${med || 'no results yet'}. Boxes: quartiles; whiskers: 1.5 × IQR; rings: outliers; ▲ n: n outliers above the axis (hover for the largest).`;
+    note.textContent = `Medians, ours (paper): ${med || 'no results yet'}. Boxes: quartiles; whiskers: 1.5 × IQR; rings: outliers; ▲ n: n outliers above the axis. ` +
+      'Hover a box for its numbers (the largest outlier too), or focus the chart (Tab) and move between the boxes with the Left and Right arrow keys.';
+    keys.drawn(ctx);
+  }
+
+  // The readout of a box: the hover tooltip's lines; the keyboard's also for a box without results.
+  function boxLines(b) {
+    if (!b.s) return [`${b.label} (${b.g.arch}) · no results yet`];
+    const far = b.s.outliers.length ? `, largest ${f3(Math.max(...b.s.outliers))}` : '';
+    return [`${b.label} (${b.g.arch}) · ${b.s.n} cells`, `median ${f3(b.s.med)} (paper ${b.ref ?? '—'}), quartiles ${f3(b.s.q1)}–${f3(b.s.q3)}`,
+      `whiskers ${f3(b.s.lo)}–${f3(b.s.hi)}, ${b.s.outliers.length} outliers${far}`];
   }
 
   canvas.addEventListener('mousemove', (ev) => {
+    if (!keys.pointer(ev)) return;
     const r = canvas.getBoundingClientRect(), mx = ev.clientX - r.left;
     const b = boxes.find((q) => mx >= q.x0 && mx < q.x1);
     if (!b?.s) { tip.hide(); return; }
-    const far = b.s.outliers.length ? `, largest ${f3(Math.max(...b.s.outliers))}` : '';
-    tip.show(`${b.label} (${b.g.arch}) · ${b.s.n} cells\nmedian ${f3(b.s.med)} (paper ${b.ref ?? '—'}), quartiles ${f3(b.s.q1)}–${f3(b.s.q3)}\nwhiskers ${f3(b.s.lo)}–${f3(b.s.hi)}, ${b.s.outliers.length} outliers${far}`, ev.clientX, ev.clientY);
+    tip.show(boxLines(b).join('\n'), ev.clientX, ev.clientY);
   });
   canvas.addEventListener('mouseleave', () => tip.hide());
 
-  return { update: draw, redraw: () => state && draw(state), canvas, destroy: () => wrap.remove() };
+  return {
+    update: draw,
+    redraw: () => state && draw(state),
+    canvas,
+    /** The boxes the keys visit, in their order (tests): [{arch, cells, rect, x0, x1}] in CSS px. */
+    items: () => boxes.map((b) => ({ arch: b.g.arch, cells: b.s?.n ?? 0, rect: { ...b.rect }, x0: b.x0, x1: b.x1 })),
+    destroy: () => wrap.remove(),
+  };
 }

@@ -768,6 +768,8 @@ function exposeHooks() {
       get slots() { return S.pool?.slots.map((x) => ({ job: x.job, jobs: x.jobs.slice(), step: x.step, steps: x.steps, done: !!x.done })) ?? []; },
       /** Phase panels of Figure 4 in CSS px of its canvas: [{arch, expert, x, y, w, h, cells}]. */
       get panels() { return S.charts.find((c) => c.spec.id === 'fig4')?.instance.panels?.() ?? []; },
+      /** What the keys visit in the other charts, by chart id: {fig3, fig7: points; fig8: boxes} (see their items()). */
+      get items() { return Object.fromEntries(S.charts.filter((c) => c.instance.items).map((c) => [c.spec.id, c.instance.items()])); },
       killWorker: (i) => S.pool?.kill(i) ?? false,
       crashWorker: (i) => S.pool?.crashWorker(i) ?? false,
       exportMerge: async () => { const p = await exportMerge(); return { json: p.json.join(''), csv: p.csv.join('') }; },
