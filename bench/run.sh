@@ -14,8 +14,8 @@
 #
 #   bash bench/run.sh [--quick | --smoke] [--rounds N] [--parts LIST] [--no-build] [--out FILE] [--raw DIR]
 #
-# full      3 rounds of every part (11 repeats of ~150 ms each) and of the Chromium sweep samples (~12 min)
-# --quick   1 round of 5 repeats of ~30 ms, multi-model workloads on 100 of their 2262 models (scaled), small sweep samples (~2 min)
+# full      3 rounds of every part (11 repeats of ~150 ms each) and of the Chromium sweep samples (~27 min on 2 cores)
+# --quick   1 round of 5 repeats of ~30 ms, multi-model workloads on 100 of their 2262 models (scaled), small sweep samples (~3 min)
 # --smoke   the harness only: 1 repeat of 1 step, 8 models per multi-model workload, no sweeps (numbers meaningless)
 # --rounds  run every part N times, in turn; each workload keeps its best round (default 3 full, 1 otherwise)
 # --parts   comma list of native-scalar,native-simd,wasm-scalar-node,wasm-simd-node,chromium,pytorch (default: all)
