@@ -7,12 +7,13 @@ ratio of one run. It times the usual ways to write the paper's model (SPEC.md) i
 the report takes the fastest per workload:
 
   plain   E = 1: x' = ReLU(x W Wᵀ + b), no router (the dense toy model)
-  loop    the reference code's shape: route, then for each expert gather its samples,
+  loop    the common shape of MoE code: route, then for each expert gather its samples,
           run it and scatter-add the gated output (only the k routed experts do work)
   sorted  sort the (sample, slot) pairs by expert, run each expert on its contiguous
           slice, scatter-add back: one gather instead of E
 Every expert on every sample in one batched einsum, mixed by the gates, was also tried:
-3-4x slower than loop on every MoE workload here, so it is not timed.
+slower than loop on every MoE workload here (1.1x on fig2, 2.7-3.5x on the others), so it
+is not timed.
 
 Phase workloads (models > 1) are one vectorised model of all their models (the issue:
 "2262 independent models ... one step of all (vectorised)"), every expert computed.
