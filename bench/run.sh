@@ -78,7 +78,7 @@ if ((DO_BUILD)); then
 fi
 # PyTorch for the measured reference column: Debian's build (PyPI is out of reach here), with
 # OpenBLAS rather than the reference BLAS, so PyTorch gets its fastest matrix products.
-if has_part pytorch && [[ $MODE != smoke ]] && ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+if has_part pytorch && [[ $MODE != smoke ]] && ! "${TOYMOE_PYTHON:-/usr/bin/python3}" -c 'import torch' 2>/dev/null; then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     log "installing python3-torch and libopenblas0-pthread for the PyTorch column"
     apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread >&2 ||

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openBench, SWEEP_PLANS } from './chromium.mjs';
+import { REFERENCE } from './report.mjs';
 
 const ALL_PARTS = ['native-scalar', 'native-simd', 'wasm-scalar-node', 'wasm-simd-node', 'chromium', 'pytorch'];
 const MODES = {
@@ -21,8 +22,7 @@ const MODES = {
   quick: { args: ['--quick'], chromium: { reps: 5, targetMs: 30, warmup: 3, models: 100 }, sweeps: 'quick', rounds: 1 },
   smoke: { args: ['--smoke'], chromium: { reps: 1, targetMs: 0, warmup: 1, models: 8 }, sweeps: 'none', rounds: 1 },
 };
-// The workloads with a PyTorch figure in the issue (bench/report.mjs REFERENCE).
-const PYTORCH_IDS = new Set(['dense100', 'moe4', 'moe10', 'moe20', 'fig2', 'table1', 'phase']);
+const PYTORCH_IDS = new Set(Object.keys(REFERENCE));  // the workloads with a PyTorch figure in the issue
 const PYTHON = process.env.TOYMOE_PYTHON || '/usr/bin/python3';  // Debian's python3-torch is for this one
 
 // One workload in PyTorch: its fastest implementation, as a bench_train-like line.
