@@ -51,8 +51,17 @@ torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
 
 
-def xavier(shape, std, gen):
-    return (torch.randn(shape, generator=gen) * std).requires_grad_()
+def init_params(module, lead, n, m, E, gen):
+    """W (*lead,E,n,m), b (*lead,E,n), router (*lead,E,n): SPEC.md section 5's Xavier inits."""
+    normal = lambda shape, std: torch.nn.Parameter(torch.randn(shape, generator=gen) * std)  # noqa: E731
+    module.W = normal((*lead, E, n, m), math.sqrt(2 / (n * m + E * m)))
+    module.b = normal((*lead, E, n), math.sqrt(2 / (E + n)))
+    module.router = normal((*lead, E, n), math.sqrt(2 / (E + n)))
+
+
+def draw_batch(shape, p):
+    """Each feature present with probability p, value U[0,1): a fresh batch."""
+    return torch.rand(shape).masked_fill_(torch.rand(shape) > p, 0.0)  # the fastest spelling tried
 
 
 class Moe(torch.nn.Module):
@@ -60,10 +69,8 @@ class Moe(torch.nn.Module):
 
     def __init__(self, n, m, E, k, impl, gen):
         super().__init__()
-        self.n, self.m, self.E, self.k, self.impl = n, m, E, k, impl
-        self.W = torch.nn.Parameter(xavier((E, n, m), math.sqrt(2 / (n * m + E * m)), gen))
-        self.b = torch.nn.Parameter(xavier((E, n), math.sqrt(2 / (E + n)), gen))
-        self.router = torch.nn.Parameter(xavier((E, n), math.sqrt(2 / (E + n)), gen))
+        self.E, self.k, self.impl = E, k, impl
+        init_params(self, (), n, m, E, gen)
 
     def forward(self, x):  # x (B,n) -> x' (B,n), probs (B,E), chosen (B,k)
         if self.impl == "plain":
@@ -98,10 +105,7 @@ class ManyMoe(torch.nn.Module):
 
     def __init__(self, M, n, m, E, gen):
         super().__init__()
-        self.E = E
-        self.W = torch.nn.Parameter(xavier((M, E, n, m), math.sqrt(2 / (n * m + E * m)), gen))
-        self.b = torch.nn.Parameter(xavier((M, E, n), math.sqrt(2 / (E + n)), gen))
-        self.router = torch.nn.Parameter(xavier((M, E, n), math.sqrt(2 / (E + n)), gen))
+        init_params(self, (M,), n, m, E, gen)
 
     def forward(self, x):  # x (M,B,n), k = 1
         probs = torch.softmax(torch.einsum("Mbn,Men->Mbe", x, self.router), dim=-1)
@@ -124,7 +128,7 @@ def impls_of(w):
 
 
 def make_step(w, impl):
-    n, m, E, k, B, M = w["n"], w["m"], w["E"], w["k"], w["batch"], w["models"]
+    n, E, B, M = w["n"], w["E"], w["batch"], w["models"]
     p = w["config"]["p"]
     mean_loss = w["config"].get("loss") == "mean"
     lb = bool(w["load_balance"])
@@ -132,9 +136,8 @@ def make_step(w, impl):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     shape = (M, B, n) if M > 1 else (B, n)
 
-    def step(x=None):
-        if x is None:
-            x = torch.rand(shape).masked_fill_(torch.rand(shape) > p, 0.0)  # the fastest spelling tried
+    def step():
+        x = draw_batch(shape, p)
         out, probs, chosen = model(x)
         err = (x - out) ** 2  # uniform importance
         loss = err.mean((-2, -1)) if mean_loss else err.sum(-1).mean(-1)
@@ -152,10 +155,8 @@ def check(w):
     """Raises AssertionError when the timed model is not the model."""
     torch.manual_seed(1)
     w = {**w, "models": min(w["models"], 16)}  # the math, not the count: 16 of a phase's models
-    p = w["config"]["p"]
     steps = {impl: make_step(w, impl) for impl in impls_of(w)}
-    shape = next(iter(steps.values()))[2]
-    x = torch.rand(shape) * (torch.rand(shape) <= p)
+    x = draw_batch(next(iter(steps.values()))[2], w["config"]["p"])
     outs = {}
     for impl, (step, model, _) in steps.items():
         out, _, _ = model(x)

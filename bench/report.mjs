@@ -50,6 +50,12 @@ const secs = (s) => (!Number.isFinite(s) ? '—' : s >= 3600 ? `${fmt(s / 3600)}
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const mark = (ok) => (ok === null ? 'n/a' : ok ? '**met**' : '**missed**');
 
+// One round's line of a workload into byId: the best round's line is kept, with every round's ms.
+function keepBest(byId, r) {
+  const prev = byId[r.id], rounds = [...(prev?.rounds ?? []), r.ms_per_step];
+  byId[r.id] = { ...(!prev || r.ms_per_step < prev.ms_per_step ? r : prev), rounds };
+}
+
 export function report(dir) {
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
   const res = {}, sweeps = {};
@@ -61,9 +67,7 @@ export function report(dir) {
       for (const r of readLines(path.join(dir, f))) {
         // a sample on the xoshiro stream (fidelity quick-xoshiro) is kept apart: fig4-xo
         if (r.sweep) { (sweeps[`${r.sweep.preset}${r.sweep.fidelity?.endsWith('-xoshiro') ? '-xo' : ''}`] ??= []).push(r.sweep); continue; }
-        const prev = res[p.key][r.id];
-        const rounds = [...(prev?.rounds ?? []), r.ms_per_step];
-        res[p.key][r.id] = { ...(!prev || r.ms_per_step < prev.ms_per_step ? r : prev), rounds };
+        keepBest(res[p.key], r);
       }
     }
   }
@@ -76,10 +80,7 @@ export function report(dir) {
   // PyTorch measured in this run (main workloads only): not a build of ours, so not in PARTS.
   const torch = {};
   for (const f of files.filter((name) => /^pytorch\.r\d+\.jsonl$/.test(name))) {
-    for (const r of readLines(path.join(dir, f))) {
-      const prev = torch[r.id], rounds = [...(prev?.rounds ?? []), r.ms_per_step];
-      torch[r.id] = { ...(!prev || r.ms_per_step < prev.ms_per_step ? r : prev), rounds };
-    }
+    for (const r of readLines(path.join(dir, f))) keepBest(torch, r);
   }
   const torchMs = (id) => torch[id]?.ms_per_step;
   const hasTorch = Object.keys(torch).length > 0;
