@@ -237,25 +237,37 @@ static inline float tm_max(int32_t E, const float *restrict scores) {
     return top;
 }
 
-// Rank of scores[e] in the order (score down, index up): how many f beat e, where f beats e
-// if scores[f] > scores[e], or they are equal and f < e. scores (E,) without NaN.
-static inline int32_t tm_rank(int32_t E, const float *restrict scores, int32_t e) {
-    float se = scores[e];
-    int32_t f = 0, rank = 0;
+// chosen (k,) = the k best of scores (Ep,) in the order (score down, index up), as k
+// selection passes give them; only scores[0..E) count (Ep: E rounded up to 4), none NaN,
+// E <= 32. Each pass is a vector max and the first expert equal to it, which is then set
+// to -inf: about E/2 vector operations a pass where ranking every expert took E^2/4.
+// Returns 0, chosen unfinished, when a pass finds only -inf left (ties the -inf set to
+// taken experts could win): the caller's scalar passes decide then.
+static inline int tm_top_k(int32_t E, int32_t k, const float *restrict scores, int32_t *restrict chosen) {
 #if TM_SIMD
-    v128_t vs = wasm_f32x4_splat(se), ve = wasm_i32x4_splat(e), index = wasm_i32x4_make(0, 1, 2, 3);
-    v128_t count = wasm_i32x4_splat(0);
-    for (; f + 4 <= E; f += 4) {
-        v128_t sf = wasm_v128_load(scores + f);
-        v128_t beats = wasm_v128_or(wasm_f32x4_gt(sf, vs), wasm_v128_and(wasm_f32x4_eq(sf, vs), wasm_i32x4_lt(index, ve)));
-        count = wasm_i32x4_sub(count, beats);  // a set lane is -1
-        index = wasm_i32x4_add(index, wasm_i32x4_splat(4));
+    v128_t avail[8];
+    const int32_t V = (E + 3) / 4;
+    const v128_t minus_inf = wasm_f32x4_splat(-INFINITY), lane_index = wasm_i32x4_make(0, 1, 2, 3);
+    for (int32_t t = 0; t < V; t++) avail[t] = wasm_v128_load(scores + 4 * t);
+    // the padding is no expert
+    avail[V - 1] = wasm_v128_bitselect(avail[V - 1], minus_inf, wasm_i32x4_lt(lane_index, wasm_i32x4_splat(E - 4 * (V - 1))));
+    for (int32_t c = 0; c < k; c++) {
+        v128_t top = avail[0];
+        for (int32_t t = 1; t < V; t++) top = wasm_f32x4_pmax(top, avail[t]);
+        top = wasm_f32x4_pmax(top, wasm_i32x4_shuffle(top, top, 2, 3, 0, 1));
+        top = wasm_f32x4_pmax(top, wasm_i32x4_shuffle(top, top, 1, 0, 3, 2));
+        if (wasm_f32x4_extract_lane(top, 0) == -INFINITY) return 0;
+        int32_t t = 0, bits;
+        while (!(bits = wasm_i32x4_bitmask(wasm_f32x4_eq(avail[t], top)))) t++;
+        int32_t lane = __builtin_ctz((uint32_t)bits);
+        chosen[c] = 4 * t + lane;
+        avail[t] = wasm_v128_bitselect(minus_inf, avail[t], wasm_i32x4_eq(lane_index, wasm_i32x4_splat(lane)));
     }
-    rank = wasm_i32x4_extract_lane(count, 0) + wasm_i32x4_extract_lane(count, 1) + wasm_i32x4_extract_lane(count, 2) +
-           wasm_i32x4_extract_lane(count, 3);
+    return 1;
+#else
+    (void)E; (void)k; (void)scores; (void)chosen;
+    return 0;  // the scalar passes cost less than the vector work done one lane at a time
 #endif
-    for (; f < E; f++) rank += (scores[f] > se) | ((scores[f] == se) & (f < e));
-    return rank;
 }
 
 // The data sampler's presence tests: draws (count,), count a multiple of 64 -> bits (count/64,)
@@ -660,12 +672,18 @@ static inline tm_f4 f4_relu(tm_f4 pre) { return f4_select(f4_gt(pre, f4_splat(0.
 
 // The router's softmax: scores (E,), top = max score -> gates (E,) = exp(s - top) / sum, the
 // exps 4 at a time (f4_exp has tm_expf's bits), the sum in expert order as a scalar loop.
+// scores is readable up to E rounded up to 4: a last part-vector costs one vector exp.
 static inline void tm_softmax(int32_t E, const float *restrict scores, float top, float *restrict gates) {
     int32_t e = 0;
     float total = 0.0f;
 #if TM_SIMD
     for (; e + 4 <= E; e += 4)
         wasm_v128_store(gates + e, f4_exp(wasm_f32x4_sub(wasm_v128_load(scores + e), wasm_f32x4_splat(top))));
+    if (e < E) {
+        float last[4];
+        wasm_v128_store(last, f4_exp(wasm_f32x4_sub(wasm_v128_load(scores + e), wasm_f32x4_splat(top))));
+        for (int32_t l = 0; e < E; e++, l++) gates[e] = last[l];
+    }
 #endif
     for (; e < E; e++) gates[e] = tm_expf(scores[e] - top);
     for (e = 0; e < E; e++) total += gates[e];

@@ -163,17 +163,8 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     // top-k on the scores: softmax is monotone, so this is top-k on g without
     // float-rounding ties; strict '>' gives real ties to the lowest index
     int32_t passes = k;  // selection passes still to run
-    if (TM_SIMD && k > 1 && E <= 32 && no_nan) {  // without SIMD the E^2 compares cost more than k passes
-        // rank in the order (score down, index up): E^2 independent compares that vectorise,
-        // instead of k passes whose selects chain; the same experts in the same order
-        int32_t slot[33];
-        for (int32_t e = 0; e < E; e++) {
-            int32_t rank = tm_rank(E, scores, e);
-            slot[rank < k ? rank : k] = e;
-        }
-        for (int32_t c = 0; c < k; c++) chosen[c] = slot[c];
-        passes = 0;
-    }
+    // k vector passes over the padded scores instead of k scalar passes whose selects chain
+    if (k > 1 && E <= 32 && no_nan && tm_top_k(E, k, padded, chosen)) passes = 0;
     uint8_t taken[1024];  // E <= 1024 by the schema
     if (passes > 1)
         for (int32_t e = 0; e < E; e++) taken[e] = 0;
@@ -196,7 +187,7 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     else
         for (int32_t e = 0; e < E; e++)
             if (scores[e] > top) top = scores[e];
-    tm_softmax(E, scores, top, gates);
+    tm_softmax(E, padded, top, gates);  // padded: whole vectors
     if (k == 1) return;
     float picked = 0.0f;
     for (int32_t c = 0; c < k; c++) picked += gates[chosen[c]];
