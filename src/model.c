@@ -292,8 +292,7 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
                 probed_active += sparse_decoder_grad(m, e, h, dh) * (s < ACTIVE_PROBE);
             else {
                 tm_axpy(n, 1.0f, m->d, m->gb + (size_t)e * n);
-                for (int32_t j = 0; j < hm; j++)
-                    dh[j] = tm_dot_axpy(n, m->d, m->WT + ((size_t)e * hm + j) * n, m->gWdec + ((size_t)e * hm + j) * n, h[j]);
+                tm_dot_axpy_rows(n, hm, m->d, m->WT + (size_t)e * hm * n, m->gWdec + (size_t)e * hm * n, h, dh);
             }
             // encoder gradient on present rows: gW_e[i,:] += x_i dh
             tm_encode_grad(hm, cnt, nz, x, dh, m->gW + (size_t)e * n * hm);
