@@ -7,7 +7,8 @@
 //   node bench/suite.mjs --build DIR --raw DIR [--mode full|quick|smoke] [--rounds N] [--parts LIST]
 //
 // Writes DIR/<part>.r<round>.jsonl (bench_train's JSON lines), DIR/chromium.sweeps.jsonl,
-// DIR/workloads.list and DIR/notes.txt (what failed or was skipped).
+// DIR/<part>.peak.jsonl (bench_train --peak of the SIMD builds, once per round: the core's
+// measured SIMD128 mul + add peak), DIR/workloads.list and DIR/notes.txt (what failed or was skipped).
 // Part pytorch (bench/pytorch_ref.py, Debian's python3-torch) times the main workloads
 // only, each its fastest implementation, so "Chromium vs PyTorch" is a ratio of this run.
 import { spawnSync } from 'node:child_process';
@@ -105,6 +106,17 @@ async function main() {
   }
   try {
     for (let round = 1; round <= o.rounds; round++) {
+      // The peak the useful GFLOP/s are set against, measured in this run (~1.2 s a build).
+      for (const part of parts.filter((p) => p === 'native-simd' || p === 'wasm-simd-node')) {
+        try {
+          const r = runProcess(bin[part][0], [...bin[part].slice(1), '--peak', ...(o.mode === 'smoke' ? ['--smoke'] : [])])[0];
+          if (!r || r.id !== 'peak' || !(r.gflops > 0)) throw new Error('no peak line');
+          fs.appendFileSync(path.join(o.raw, `${part}.peak.jsonl`), `${JSON.stringify({ ...r, round })}\n`);
+          log(`round ${round}/${o.rounds} ${part} SIMD peak: ${r.gflops} GFLOP/s`);
+        } catch (err) {
+          notes.push(`${part} peak round ${round}: ${err.message.split('\n')[0]}`);
+        }
+      }
       for (let wi = 0; wi < workloads.length; wi++) {
         const w = workloads[wi], shown = [];
         for (let j = 0; j < parts.length; j++) {

@@ -101,40 +101,45 @@ static inline float tm_dot_axpy(int32_t n, const float *restrict d, const float 
     return ((l0 + l1) + (l2 + l3)) + tail;
 }
 
+#if TM_SIMD
+// R rows (R = 4 or 2, a constant once inlined) of tm_dot_axpy_rows in one pass over d.
+static inline __attribute__((always_inline)) void tm_dot_axpy_block(int32_t n, const int R, const float *restrict d,
+                                                                   const float *restrict W, float *restrict dW,
+                                                                   const float *restrict a, float *restrict out) {
+    v128_t c[4], va[4];
+    for (int r = 0; r < R; r++) { c[r] = wasm_f32x4_splat(0.0f); va[r] = wasm_f32x4_splat(a[r]); }
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128_t vd = wasm_v128_load(d + i);
+        for (int r = 0; r < R; r++) {
+            const float *w = W + (size_t)r * n;
+            float *g = dW + (size_t)r * n;
+            c[r] = wasm_f32x4_add(c[r], wasm_f32x4_mul(vd, wasm_v128_load(w + i)));
+            wasm_v128_store(g + i, wasm_f32x4_add(wasm_v128_load(g + i), wasm_f32x4_mul(va[r], vd)));
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        const float *w = W + (size_t)r * n;
+        float *g = dW + (size_t)r * n, tail = 0.0f;
+        for (int32_t t = i; t < n; t++) { tail += d[t] * w[t]; g[t] += a[r] * d[t]; }
+        float l0 = wasm_f32x4_extract_lane(c[r], 0), l1 = wasm_f32x4_extract_lane(c[r], 1);
+        float l2 = wasm_f32x4_extract_lane(c[r], 2), l3 = wasm_f32x4_extract_lane(c[r], 3);
+        out[r] = ((l0 + l1) + (l2 + l3)) + tail;
+    }
+}
+#endif
+
 // tm_dot_axpy over J rows: d (n,), W (J,n), dW (J,n), a (J,) -> out_j = d.W_j, dW_j += a_j d,
-// each row with tm_dot_axpy's bits. Four rows share a pass over d, so their add chains run
-// side by side instead of one row's chain setting the pace.
+// each row with tm_dot_axpy's bits. Four rows (then two) share a pass over d, so their add
+// chains run side by side instead of one row's chain setting the pace.
 static inline void tm_dot_axpy_rows(int32_t n, int32_t J, const float *restrict d, const float *restrict W,
                                     float *restrict dW, const float *restrict a, float *restrict out) {
     int32_t j = 0;
 #if TM_SIMD
-    for (; j + 4 <= J; j += 4) {
-        const float *w0 = W + (size_t)j * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
-        float *g0 = dW + (size_t)j * n, *g1 = g0 + n, *g2 = g1 + n, *g3 = g2 + n;
-        v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0, c2 = c0, c3 = c0;
-        v128_t a0 = wasm_f32x4_splat(a[j]), a1 = wasm_f32x4_splat(a[j + 1]);
-        v128_t a2 = wasm_f32x4_splat(a[j + 2]), a3 = wasm_f32x4_splat(a[j + 3]);
-        int32_t i = 0;
-        for (; i + 4 <= n; i += 4) {
-            v128_t vd = wasm_v128_load(d + i);
-            c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(vd, wasm_v128_load(w0 + i)));
-            c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(vd, wasm_v128_load(w1 + i)));
-            c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(vd, wasm_v128_load(w2 + i)));
-            c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(vd, wasm_v128_load(w3 + i)));
-            wasm_v128_store(g0 + i, wasm_f32x4_add(wasm_v128_load(g0 + i), wasm_f32x4_mul(a0, vd)));
-            wasm_v128_store(g1 + i, wasm_f32x4_add(wasm_v128_load(g1 + i), wasm_f32x4_mul(a1, vd)));
-            wasm_v128_store(g2 + i, wasm_f32x4_add(wasm_v128_load(g2 + i), wasm_f32x4_mul(a2, vd)));
-            wasm_v128_store(g3 + i, wasm_f32x4_add(wasm_v128_load(g3 + i), wasm_f32x4_mul(a3, vd)));
-        }
-        const v128_t acc[4] = {c0, c1, c2, c3};
-        for (int r = 0; r < 4; r++) {
-            const float *w = W + (size_t)(j + r) * n;
-            float *g = dW + (size_t)(j + r) * n, tail = 0.0f;
-            for (int32_t t = i; t < n; t++) { tail += d[t] * w[t]; g[t] += a[j + r] * d[t]; }
-            float l0 = wasm_f32x4_extract_lane(acc[r], 0), l1 = wasm_f32x4_extract_lane(acc[r], 1);
-            float l2 = wasm_f32x4_extract_lane(acc[r], 2), l3 = wasm_f32x4_extract_lane(acc[r], 3);
-            out[j + r] = ((l0 + l1) + (l2 + l3)) + tail;
-        }
+    for (; j + 4 <= J; j += 4) tm_dot_axpy_block(n, 4, d, W + (size_t)j * n, dW + (size_t)j * n, a + j, out + j);
+    if (j + 2 <= J) {
+        tm_dot_axpy_block(n, 2, d, W + (size_t)j * n, dW + (size_t)j * n, a + j, out + j);
+        j += 2;
     }
 #endif
     for (; j < J; j++) out[j] = tm_dot_axpy(n, d, W + (size_t)j * n, dW + (size_t)j * n, a[j]);

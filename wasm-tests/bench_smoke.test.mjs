@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { REPO, withTempDir } from './node_helpers.mjs';
 
@@ -53,6 +53,15 @@ test('bench/run.sh --smoke (Node part) prints every workload with finite numbers
   assert.match(report, /Full-fidelity phase sweep on the xoshiro stream/);  // its figure needs Chromium
   assert.doesNotMatch(report, /NaN|undefined|Infinity/);
   assert.doesNotMatch(report, /PyTorch CPU, this machine/, 'no measured PyTorch column when PyTorch did not run');
+  // The SIMD peak the "% of SIMD peak" columns divide by: measured by the SIMD build (bench_train --peak).
+  const [peak] = readFileSync(join(dir, 'wasm-simd-node.peak.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(peak.id === 'peak' && peak.simd === 1 && peak.gflops > 0, JSON.stringify(peak));
+  assert.match(report, /\*\*SIMD peak of one core\*\*: [0-9.]+ GFLOP\/s, measured in this run by `bench_train --peak` \(wasm SIMD in Node/);
+  const dense = report.match(/^\| wasm SIMD, Node \| ([0-9.e]+) \| [0-9.e]+ \| ([0-9.e]+) \| ([0-9.]+)% \|/m);
+  assert.ok(dense, 'a per-workload row of wasm SIMD in Node');
+  const shown = Number(report.match(/SIMD peak of one core\*\*: ([0-9.]+) GFLOP/)[1]);
+  assert.ok(Math.abs(shown - peak.gflops) <= 0.006 * peak.gflops, `the peak shown (${shown}) is the one measured (${peak.gflops})`);
+  assert.ok(Math.abs(Number(dense[3]) - (100 * Number(dense[2])) / shown) <= 0.02 * Number(dense[3]) + 0.01, `% of peak = useful / measured peak: ${dense[0]}`);
 
   // The measured PyTorch column (part pytorch, bench/pytorch_ref.py): the report on synthetic lines with known
   // ratios. Chromium = the Node SIMD lines; PyTorch = 12× Chromium on phase (met), 2× elsewhere (missed).
@@ -73,6 +82,10 @@ test('bench/run.sh --smoke (Node part) prints every workload with finite numbers
   assert.match(withTorch, /^\| PyTorch 0\.0-test CPU, this machine \(loop; loop [0-9.]+ ms\) \|/m, 'per-workload row');
   assert.match(withTorch, /PyTorch here ÷ the issue's PyTorch column/);
   assert.doesNotMatch(withTorch, /NaN|undefined|Infinity/);
+  // Without a measured peak the report says the figure is assumed, not measured.
+  unlinkSync(join(dir, 'wasm-simd-node.peak.jsonl'));
+  const assumed = execFileSync(process.execPath, [join(REPO, 'bench', 'report.mjs'), '--dir', dir], { encoding: 'utf8' });
+  assert.match(assumed, /\*\*SIMD peak of one core\*\*: [0-9.]+ GFLOP\/s, not measured in this run/);
 }));
 
 // What the PyTorch column times is the model: its implementations agree and it trains (--check). Needs
