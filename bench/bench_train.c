@@ -100,7 +100,7 @@ static const workload workloads[] = {
 
 // The core's peak for this build's SIMD128 code, measured rather than assumed from a clock and
 // a pipe count: 6 independent chains of 4-lane multiplies and 6 of 4-lane adds (enough in
-// flight to cover 2 pipes of each at a 3-4 cycle latency), by 1 and +0 read from volatiles so
+// flight to cover 2 pipes of each at a 3-cycle latency), by 1 and +0 read from volatiles so
 // no compiler can fold them, for ~target_ms; the best of 5 runs. GFLOP/s counts one flop per
 // lane of each mul or add, as the workloads' useful GFLOP/s do. 0 without SIMD.
 #if TM_SIMD
