@@ -208,8 +208,9 @@ export function report(dir) {
   const archRows = archIds.map((id) => ran.map((p) => res[p.key][id]).find(Boolean)).filter(Boolean);
   if (archRows.length) {
     out.push('## Figure-4 architectures (ms per step of 2262 models, batch 512, k = 1, load balancing, 4 per tm_train_many call)', '');
-    out.push('The paper\'s phase diagram has 2262 cells per architecture; each row is one step of 2262 models at p = 0.1 (the lane ' +
-      'trainer\'s sampler and compute are branch-free: its cost does not depend on p). The last column is that architecture\'s share ' +
+    out.push('The paper\'s phase diagram has 2262 cells per architecture; each row is one step of 2262 models at p = 0.5, the mean density of ' +
+      'the sweep\'s cells (S = 0.025 … 0.975): the lane trainer\'s compute does not depend on p, but its sampler reads 1 + p draws ' +
+      'and writes p values per feature, so a step\'s cost is linear in p and the sweep\'s mean is the cost at the mean p. The last column is that architecture\'s share ' +
       'of the full-fidelity sweep in Chromium: × 10 runs × 5000 steps ÷ 2 workers.', '');
     const sum = (part) => archIds.reduce((a, id) => a + (ms(part, id) ?? NaN), 0);
     out.push(table(['architecture', 'n', 'm', 'E', 'params', 'useful MACs/sample', ...ran.map((p) => `${p.label} ms`),
@@ -299,10 +300,10 @@ export function report(dir) {
     `${PHASE_SWEEP.jobs.toLocaleString('en')} models), estimated from measured throughput, target under 1 h:`, '');
   out.push(table(['estimate from', 'measured', 'estimated time, 2 workers', 'target < 1 h'], [
     ['**the 8 architectures (fig4-*) workloads** (the most faithful): Σ_arch ms per step of 2262 models × 10 runs × 5000 steps ÷ 2 workers; ' +
-      'the same shapes, batch and lane groups as the sweep, p = 0.1 standing for every density (the lane trainer\'s cost does not depend on p); ' +
+      'the same shapes, batch and lane groups as the sweep, p = 0.5, the mean density of the sweep\'s cells (a lane step\'s cost is linear in p: its sampler reads 1 + p draws per feature); ' +
       'assumes 2 workers on 2 idle cores scale perfectly; no per-model metrics',
     Number.isFinite(archSum) ? `${fmt(archSum)} ms per step of 8 × 2262 models` : '—', secs(fromArchs), Number.isFinite(fromArchs) ? mark(fromArchs < SWEEP_LIMIT_S) : 'n/a'],
-    ['the phase workload × 8 architectures: every model costed as n=3, m=1, E=3 (p = 0.1)', `${fmt(phaseC)} ms per step of 2262 models`,
+    ['the phase workload × 8 architectures: every model costed as n=3, m=1, E=3 at p = 0.1 (the issue\'s workload; low: the sweep\'s mean density is 0.5)', `${fmt(phaseC)} ms per step of 2262 models`,
       secs(fromPhase), Number.isFinite(fromPhase) ? mark(fromPhase < SWEEP_LIMIT_S) : 'n/a'],
     [`a sample of the quick fig4 sweep: the same 8 architectures, batch 512, densities across the range, 2 workers at once, + metrics per model; ${
       f4Grouped > 1 ? `consecutive sampled jobs of one architecture ${f4Grouped} per lab.trainMany call, as the sweeps page` : '**one model at a time** (no SIMD lanes)'}`,

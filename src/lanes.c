@@ -79,8 +79,10 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
     tm_f4 *choice = pk->choice;  // (B,) the routed expert per lane, as int lanes
     // Routing (and the softmax, a long latency chain) of every sample first: the samples are
     // independent, so their chains overlap, and the load-balancing gradient needs the counts
-    // of the whole batch. The sums then run in sample order, as in model.c.
-    for (int32_t s = 0; s < B; s++) {
+    // of the whole batch. The sums then run in sample order, as in model.c. One expert: every
+    // sample goes to it, and the scores are never used.
+    if (E == 1) count[0] = i4_splat(B);
+    for (int32_t s = 0; s < B && E > 1; s++) {
         const tm_f4 *x = pk->x + (size_t)s * n;
         // route: scores (E,) = R x; top-1 with ties to the lowest index
         tm_f4 score[MAX_E], top, best = i4_splat(0);
@@ -120,19 +122,19 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
             memcpy(&dgate[e], v, sizeof v);
         }
     }
+    // One expert: g = exp(s - s) / exp(s - s) = 1 exactly, so its gates sum to B exactly (in
+    // double, as model.c adds them one by one), and its router gradient is g (dL/dg - g dL/dg)
+    // = +0, so the router's backward pass is skipped (same bits).
+    if (pk->lb && E == 1) gate_sum[0] = d4_add_f4(gate_sum[0], f4_splat((float)B));
     for (int32_t s = 0; s < B; s++) {
-        const tm_f4 *x = pk->x + (size_t)s * n, best = choice[s];
+        const tm_f4 *x = pk->x + (size_t)s * n, best = E == 1 ? i4_splat(0) : choice[s];
         tm_f4 mask[MAX_E];
-        if (pk->lb && E == 1) {
-            // one expert: g = exp(s - s) / exp(s - s) = 1 exactly, and its router gradient is
-            // g (dL/dg - g dL/dg) = +0, so the router's backward pass is skipped (same bits)
-            gate_sum[0] = d4_add_f4(gate_sum[0], f4_splat(1.0f));
-        } else if (pk->lb) {
+        if (pk->lb && E > 1) {
             for (int32_t e = 0; e < E; e++) gate_sum[e] = d4_add_f4(gate_sum[e], pk->gates[(size_t)s * E + e]);
         }
         // the chosen expert's weights: Wc (n,m), bc (n,)
         tm_f4 Wc[MAX_N * MAX_M], bc[MAX_N];
-        for (int32_t e = 0; e < E; e++) mask[e] = i4_eq(best, i4_splat(e));
+        for (int32_t e = 0; e < E; e++) mask[e] = E == 1 ? i4_splat(-1) : i4_eq(best, i4_splat(e));
         // (masks are disjoint: and-or picks one expert's bits per lane)
         for (int32_t t = 0; t < n * hm; t++) {
             tm_f4 w = E == 1 ? W[t] : f4_and(W[t], mask[0]);
