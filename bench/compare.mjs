@@ -10,7 +10,8 @@
 // --ids: workloads of `build/bench_train --list` (default: the main ones and the fig4 lanes);
 //   OLDID:NEWID times two workloads, one per build (dense100:dense100-xo, one file twice: a config);
 // --pairs: timings per build and workload (default 30, 25-50 ms each); --in: default chromium;
-// --p: every workload at density P instead of 0.1 (the data sampler's cost grows with p).
+// --p: every workload at density P instead of its own (0.1; fig4-*: 0.5, the sweep's mean); the data
+//   sampler's cost grows with p.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
