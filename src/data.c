@@ -20,27 +20,26 @@ static int64_t draw_capacity(int64_t n) {
 
 uint64_t tm_batch_bytes(int32_t batch, int32_t n) {
     uint64_t cap = (uint64_t)draw_capacity(n);
-    return (uint64_t)batch * (uint64_t)n * (sizeof(float) + sizeof(int32_t)) + (uint64_t)batch * sizeof(int32_t) +
-           cap * sizeof(uint32_t) + (cap / 64 + 1) * (sizeof(uint64_t) + sizeof(tm_rng4));
+    return ((uint64_t)batch * (uint64_t)n + 3) * sizeof(float) + (uint64_t)batch * (uint64_t)n * sizeof(int32_t) +
+           (uint64_t)batch * sizeof(int32_t) + cap * sizeof(uint32_t) + (cap / 64 + 1) * sizeof(uint64_t);
 }
 
 int tm_batch_init(tm_batch *b, int32_t batch, int32_t n) {
     b->batch = batch;
     b->n = n;
     b->draw_cap = (int32_t)draw_capacity(n);  // n fits: the model passed the memory cap
-    b->x = calloc((size_t)batch * n, sizeof *b->x);
+    b->x = calloc((size_t)batch * n + 3, sizeof *b->x);  // + 3: the xoshiro sampler writes whole blocks of 4
     b->nz = malloc((size_t)batch * n * sizeof *b->nz);
     b->nz_count = calloc((size_t)batch, sizeof *b->nz_count);
     b->draws = malloc((size_t)b->draw_cap * sizeof *b->draws);
     b->hits = malloc(((size_t)b->draw_cap / 64 + 1) * sizeof *b->hits);
-    b->marks = malloc(((size_t)b->draw_cap / 64 + 1) * sizeof *b->marks);
-    if (!b->x || !b->nz || !b->nz_count || !b->draws || !b->hits || !b->marks) { tm_batch_free(b); return TM_ERR_MEMORY; }
+    if (!b->x || !b->nz || !b->nz_count || !b->draws || !b->hits) { tm_batch_free(b); return TM_ERR_MEMORY; }
     return TM_OK;
 }
 
 void tm_batch_free(tm_batch *b) {
-    free(b->x); free(b->nz); free(b->nz_count); free(b->draws); free(b->hits); free(b->marks);
-    b->x = NULL; b->nz = NULL; b->nz_count = NULL; b->draws = NULL; b->hits = NULL; b->marks = NULL;
+    free(b->x); free(b->nz); free(b->nz_count); free(b->draws); free(b->hits);
+    b->x = NULL; b->nz = NULL; b->nz_count = NULL; b->draws = NULL; b->hits = NULL;
 }
 
 // The first set bit at or after pos (the last word holds a sentinel bit, so there is one).
@@ -91,13 +90,12 @@ static void sample_plain(tm_batch *b, uint32_t threshold, tm_rng *rng) {
     }
 }
 
-// Either stream read from draws generated ahead into b's buffers: draws[pos .. len) are
-// generated and unread; base (pcg32) or gen (xoshiro: its step) is the state of draws[0].
+// The pcg32 stream read from draws generated ahead into b's buffers: draws[pos .. len) are
+// generated and unread; base is the state of draws[0].
 typedef struct {
     tm_batch *b;
     tm_rng base;
-    tm_rng4 gen;
-    int xoshiro, jump;  // jump: keep the presence tests as bits too
+    int jump;  // jump: keep the presence tests as bits too
     uint32_t threshold;
     int32_t pos, len;
 } reader;
@@ -109,26 +107,17 @@ static void reader_fill(reader *r, float p, int64_t features, int32_t margin, in
     tm_batch *b = r->b;
     double want = (1.0 + p) * (double)features + margin;
     r->len = want < b->draw_cap ? ((int32_t)want + 63) / 64 * 64 : b->draw_cap;
-    if (r->xoshiro) {
-        if (!first) { r->gen = tm_rng4_at(b->marks, r->pos >> 2); r->pos &= 3; }
-        tm_rng4 ahead = r->gen;
-        tm_rng4_fill(&ahead, b->draws, r->len / 4, b->marks);
-    } else {
-        if (!first) r->base.state = tm_rng_state_ahead(&r->base, (uint64_t)r->pos);
-        r->pos = 0;
-        tm_rng_fill(&r->base, b->draws, r->len);
-    }
+    if (!first) r->base.state = tm_rng_state_ahead(&r->base, (uint64_t)r->pos);
+    r->pos = 0;
+    tm_rng_fill(&r->base, b->draws, r->len);
     if (r->jump) {
         tm_below_bits(r->len, b->draws, r->threshold, b->hits);
         b->hits[r->len / 64] = 1;  // sentinel
     }
 }
 
-// The generator after the reads: pcg32 exactly there, xoshiro at the next whole step.
-static void reader_end(const reader *r, tm_rng *rng, tm_rng4 *rng4) {
-    if (r->xoshiro) *rng4 = tm_rng4_at(r->b->marks, (r->pos + 3) >> 2);
-    else rng->state = tm_rng_state_ahead(&r->base, (uint64_t)r->pos);
-}
+// The generator after the reads.
+static void reader_end(const reader *r, tm_rng *rng) { rng->state = tm_rng_state_ahead(&r->base, (uint64_t)r->pos); }
 
 // The same stream read from draws generated ahead (tm_rng_fill) with their presence tests
 // as bits: a sample jumps from hit to hit instead of testing every feature, and a hit's
@@ -150,38 +139,30 @@ void tm_batch_sample(tm_batch *b, float p, tm_rng *rng) {
             reader_fill(&r, p, (int64_t)(b->batch - s) * n, 2 * n + 64, !s);
         r.pos = jump_row(b, s, r.pos);
     }
-    if (b->batch > 0) reader_end(&r, rng, NULL);
+    if (b->batch > 0) reader_end(&r, rng);
 }
 
-// As tm_batch_sample, reading draws of the xoshiro stream generated ahead. Any path reads
-// the same draws in the same order; a refill regenerates from the step holding the first
-// unread draw. Without SIMD, or with short rows or dense features, each feature is tested
-// in turn (the jump's reasons above).
+// The features a chunk at a time (tm_rng4_features), then the present ones' indices row by
+// row from the blocks' presence bits.
 void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng) {
+    enum { CHUNK = 1024 };  // features
     const int32_t n = b->n;
+    const int64_t features = (int64_t)b->batch * n;
     const uint32_t threshold = tm_presence_threshold(p);
-    const int jumps = TM_SIMD && n >= SAMPLE_JUMP_MIN_N && threshold <= (uint32_t)(SAMPLE_JUMP_MAX_P * 16777216.0);
-    reader r = {.b = b, .gen = *rng, .xoshiro = 1, .jump = jumps, .threshold = threshold};
-    if (jumps) memset(b->x, 0, (size_t)b->batch * n * sizeof *b->x);
-    for (int32_t s = 0; s < b->batch; s++) {
-        if (!s || r.len - r.pos < 2 * n) reader_fill(&r, p, (int64_t)(b->batch - s) * n, 2 * n + 64, !s);
-        if (jumps) {
-            r.pos = jump_row(b, s, r.pos);
-            continue;
-        }
-        float *x = b->x + (size_t)s * n;
-        int32_t *nz = b->nz + (size_t)s * n, count = 0;
-        for (int32_t i = 0; i < n; i++) {
-            if ((b->draws[r.pos++] >> 8) < threshold) {
-                x[i] = tm_uniform_of(b->draws[r.pos++]);
-                nz[count++] = i;
-            } else {
-                x[i] = 0.0f;
+    uint8_t present[CHUNK / 4];
+    int64_t row_end = n;  // the flat index where row s ends
+    int32_t s = 0, c = 0;  // the row at hand and its present features so far
+    for (int64_t f = 0; f < features; f += CHUNK) {
+        const int32_t len = features - f >= CHUNK ? CHUNK : (int32_t)(features - f);
+        tm_rng4_features(rng, threshold, len, b->x + f, present);
+        for (int32_t j = 0; j < (len + 3) / 4; j++)
+            for (unsigned bits = present[j]; bits; bits &= bits - 1) {
+                int64_t g = f + 4 * j + __builtin_ctz(bits);
+                while (g >= row_end) { b->nz_count[s++] = c; c = 0; row_end += n; }
+                b->nz[(size_t)s * n + c++] = (int32_t)(g - (row_end - n));
             }
-        }
-        b->nz_count[s] = count;
     }
-    if (b->batch > 0) reader_end(&r, NULL, rng);
+    while (s < b->batch) { b->nz_count[s++] = c; c = 0; }
 }
 
 // Which tests of one 64-draw word pass, when tests and values interleave by the data: a
@@ -198,13 +179,11 @@ static inline uint64_t passing_tests(uint64_t hits, uint64_t value0) {
     return (even_runs & even) | (h & ~even_runs & ~even);
 }
 
-void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t count, float *out, int32_t stride) {
+void tm_stream_values(tm_batch *b, float p, tm_rng *rng, int32_t count, float *out, int32_t stride) {
     // Word by word, with no branch per feature: a word's tests (its draws that are no value) are
     // consecutive features, and each passing test's value is written at its feature's place.
     const uint32_t threshold = tm_presence_threshold(p);
-    reader r = {.b = b, .xoshiro = rng4 != NULL, .jump = 1, .threshold = threshold};
-    if (rng4) r.gen = *rng4;
-    else r.base = *rng;
+    reader r = {.b = b, .base = *rng, .jump = 1, .threshold = threshold};
     int32_t t = 0, w = 0;  // features read; the word at hand
     uint64_t lead = 0, value0 = 0;  // lead: the word's draws this call reads (after a fill, from r.pos)
     for (int first = 1; t < count; first = 0) {
@@ -241,7 +220,7 @@ void tm_stream_values(tm_batch *b, float p, tm_rng *rng, tm_rng4 *rng4, int32_t 
         lead = ~0ull;
         w++;
     }
-    if (count > 0) reader_end(&r, rng, rng4);
+    if (count > 0) reader_end(&r, rng);
 }
 
 uint32_t tm_presence_threshold(float p) {

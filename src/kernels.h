@@ -344,26 +344,16 @@ static inline v128_t tm_rng4_step_v(v128_t *s0, v128_t *s1, v128_t *s2, v128_t *
 }
 #endif
 
-// draws (4*steps,) = the next 4*steps draws of r's stream; r advances by `steps`. With marks
-// (steps/16 + 1,) non-NULL, marks[i] = the state before step 16i (so any step's state is
-// a mark and at most 15 steps away: tm_rng4_skip).
-static inline void tm_rng4_fill(tm_rng4 *restrict r, uint32_t *restrict draws, int32_t steps, tm_rng4 *restrict marks) {
+// draws (4*steps,) = the next 4*steps draws of r's stream; r advances by `steps`.
+static inline void tm_rng4_fill(tm_rng4 *restrict r, uint32_t *restrict draws, int32_t steps) {
 #if TM_SIMD
     v128_t s0 = wasm_v128_load(r->s[0]), s1 = wasm_v128_load(r->s[1]), s2 = wasm_v128_load(r->s[2]),
            s3 = wasm_v128_load(r->s[3]);
-    for (int32_t j = 0; j < steps; j++) {
-        if (marks && !(j & 15)) {
-            tm_rng4 *k = &marks[j >> 4];
-            wasm_v128_store(k->s[0], s0); wasm_v128_store(k->s[1], s1);
-            wasm_v128_store(k->s[2], s2); wasm_v128_store(k->s[3], s3);
-        }
-        wasm_v128_store(draws + 4 * (size_t)j, tm_rng4_step_v(&s0, &s1, &s2, &s3));
-    }
+    for (int32_t j = 0; j < steps; j++) wasm_v128_store(draws + 4 * (size_t)j, tm_rng4_step_v(&s0, &s1, &s2, &s3));
     wasm_v128_store(r->s[0], s0); wasm_v128_store(r->s[1], s1);
     wasm_v128_store(r->s[2], s2); wasm_v128_store(r->s[3], s3);
 #else
     for (int32_t j = 0; j < steps; j++) {
-        if (marks && !(j & 15)) marks[j >> 4] = *r;
         for (int l = 0; l < 4; l++) {
             uint32_t *s0 = &r->s[0][l], *s1 = &r->s[1][l], *s2 = &r->s[2][l], *s3 = &r->s[3][l];
             uint32_t t = *s1 << 9;
@@ -373,20 +363,63 @@ static inline void tm_rng4_fill(tm_rng4 *restrict r, uint32_t *restrict draws, i
         }
     }
 #endif
-    if (marks && !(steps & 15)) marks[steps >> 4] = *r;
 }
 
-// r advances by `steps` (its draws unused).
-static inline void tm_rng4_skip(tm_rng4 *r, int32_t steps) {
-    uint32_t sink[4];
-    for (int32_t j = 0; j < steps; j++) tm_rng4_fill(r, sink, 1, NULL);
+// The xoshiro data stream's features (rng.h): x (count rounded up to 4,) = feature t's value
+// where present, else 0 (spare lanes of a last part-block too); present (count/4 rounded up,)
+// (or NULL): bit l set when feature l of the block is present. threshold as
+// tm_presence_threshold's (<= 2^24: signed compares suffice).
+static inline void tm_rng4_features(tm_rng4 *restrict r, uint32_t threshold, int32_t count, float *restrict x,
+                                    uint8_t *restrict present) {
+    const int32_t blocks = (count + 3) / 4;
+#if TM_SIMD
+    v128_t s0 = wasm_v128_load(r->s[0]), s1 = wasm_v128_load(r->s[1]), s2 = wasm_v128_load(r->s[2]),
+           s3 = wasm_v128_load(r->s[3]);
+    const v128_t vt = wasm_i32x4_splat((int32_t)threshold), unit = wasm_f32x4_splat(1.0f / 16777216.0f);
+    for (int32_t j = 0; j < blocks; j++) {
+        v128_t test = tm_rng4_step_v(&s0, &s1, &s2, &s3), value = tm_rng4_step_v(&s0, &s1, &s2, &s3);
+        v128_t on = wasm_i32x4_lt(wasm_u32x4_shr(test, 8), vt);
+        // tm_uniform_of: the top 24 bits, converted exactly, times 2^-24
+        v128_t u = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_u32x4_shr(value, 8)), unit);
+        wasm_v128_store(x + 4 * (size_t)j, wasm_v128_and(u, on));
+        if (present) present[j] = (uint8_t)wasm_i32x4_bitmask(on);
+    }
+    for (int32_t t = count; t < 4 * blocks; t++) x[t] = 0.0f;  // a last part-block's spare lanes are no features
+    if (present && count < 4 * blocks) present[blocks - 1] &= (uint8_t)((1u << (count & 3)) - 1);
+    wasm_v128_store(r->s[0], s0); wasm_v128_store(r->s[1], s1);
+    wasm_v128_store(r->s[2], s2); wasm_v128_store(r->s[3], s3);
+#else
+    for (int32_t j = 0; j < blocks; j++) {
+        uint32_t draws[8];
+        tm_rng4_fill(r, draws, 2);
+        unsigned bits = 0;
+        for (int32_t l = 0; l < 4; l++) {
+            unsigned on = (draws[l] >> 8) < threshold && 4 * j + l < count;
+            x[4 * (size_t)j + l] = on ? tm_uniform_of(draws[4 + l]) : 0.0f;
+            bits |= on << l;
+        }
+        if (present) present[j] = (uint8_t)bits;
+    }
+#endif
 }
 
-// The state `step` steps after marks[0], from tm_rng4_fill's marks.
-static inline tm_rng4 tm_rng4_at(const tm_rng4 *marks, int32_t step) {
-    tm_rng4 r = marks[step >> 4];
-    tm_rng4_skip(&r, step & 15);
-    return r;
+// out (count, 4): out[4t + l] = rows[l][t], the lane trainer's layout (lane l: model l).
+static inline void tm_interleave4(const float *const rows[4], int32_t count, float *restrict out) {
+    int32_t t = 0;
+#if TM_SIMD
+    for (; t + 4 <= count; t += 4) {  // a 4x4 transpose
+        v128_t a = wasm_v128_load(rows[0] + t), b = wasm_v128_load(rows[1] + t), c = wasm_v128_load(rows[2] + t),
+               d = wasm_v128_load(rows[3] + t);
+        v128_t ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+        v128_t cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+        wasm_v128_store(out + 4 * (size_t)t, wasm_i32x4_shuffle(ab_lo, cd_lo, 0, 1, 4, 5));
+        wasm_v128_store(out + 4 * (size_t)t + 4, wasm_i32x4_shuffle(ab_lo, cd_lo, 2, 3, 6, 7));
+        wasm_v128_store(out + 4 * (size_t)t + 8, wasm_i32x4_shuffle(ab_hi, cd_hi, 0, 1, 4, 5));
+        wasm_v128_store(out + 4 * (size_t)t + 12, wasm_i32x4_shuffle(ab_hi, cd_hi, 2, 3, 6, 7));
+    }
+#endif
+    for (; t < count; t++)
+        for (int l = 0; l < 4; l++) out[4 * (size_t)t + l] = rows[l][t];
 }
 
 // The decoder, 16 outputs at a time held in registers: WT (m,n), h (m,), b (n,) -> pre (n,)

@@ -36,8 +36,12 @@ void tm_rng_shuffle(tm_rng *r, int32_t *a, int32_t n);
 
 // The vectorised data stream (config data_rng = xoshiro): 4 xoshiro128+ generators
 // (Blackman & Vigna) side by side, s[w][l] word w of generator l, so one SIMD step gives
-// 4 draws; draw 4j + l of the stream is generator l's j-th output. Steps live in
-// kernels.h (tm_rng4_fill, tm_rng4_skip), the only file with SIMD.
+// 4 draws, generator l's in lane l. A batch's features, row after row, go 4 to a block, and
+// block j is two steps: lane l of step 2j is feature 4j + l's presence draw, lane l of step
+// 2j + 1 its value draw (used when present; a last part-block's spare lanes are unused). No
+// draw's role depends on another draw, so sampling is a few SIMD operations per 4 features,
+// for one model or for 4 in the lane trainer; each batch starts a block. Steps live in
+// kernels.h (tm_rng4_fill, tm_rng4_features), the only file with SIMD.
 typedef struct { uint32_t s[4][4]; } tm_rng4;
 void tm_rng4_seed(tm_rng4 *r, uint64_t seed, uint64_t stream);
 #endif

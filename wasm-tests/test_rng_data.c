@@ -69,13 +69,26 @@ static int xo_same(const xo_reference *x, const tm_rng4 *r) {  // at a whole ste
     for (int l = 0; l < 4; l++) for (int w = 0; w < 4; w++) same &= x->s[l][w] == r->s[w][l];
     return same;
 }
-static uint32_t xo_draw(void *r) { return xo_next(r); }
+// The xoshiro stream's layout (rng.h): the batch's features row after row, 4 to a block; a
+// block reads 8 draws of the plain generators in turn, the presence draws of its features,
+// then their value draws (a last part-block's spare draws unused).
 static void reference_sample4(float *x, int32_t *count, int32_t batch, int32_t n, float p, xo_reference *r) {
-    reference_rows(x, count, batch, n, p, xo_draw, r);
-    while (r->read & 3) xo_next(r);  // each batch ends at a whole step
+    const uint32_t threshold = tm_presence_threshold(p);
+    const int64_t features = (int64_t)batch * n;
+    for (int32_t s = 0; s < batch; s++) count[s] = 0;
+    for (int64_t f = 0; f < features; f += 4) {
+        uint32_t test[4], value[4];
+        for (int l = 0; l < 4; l++) test[l] = xo_next(r);
+        for (int l = 0; l < 4; l++) value[l] = xo_next(r);
+        for (int l = 0; l < 4 && f + l < features; l++) {
+            int present = (test[l] >> 8) < threshold;
+            x[f + l] = present ? tm_uniform_of(value[l]) : 0.0f;
+            count[(f + l) / n] += present;
+        }
+    }
 }
 
-// The xoshiro stream's pieces: the generator, the fill and its marks, the seeding.
+// The xoshiro stream's pieces: the generator, the fill, the seeding.
 static void xoshiro_pieces(void) {
     // xoshiro128+ from {1,2,3,4}: 1+4, then 7+rotl(6,11) (worked by hand from the definition)
     xo_reference k = {.s = {{1, 2, 3, 4}}, .read = 0};
@@ -88,18 +101,10 @@ static void xoshiro_pieces(void) {
     q = r;
     xo_reference ref = xo_from(&r);
     uint32_t draws[4 * 80];
-    tm_rng4 marks[6];
-    tm_rng4_fill(&q, draws, 80, marks);
+    tm_rng4_fill(&q, draws, 80);
     int fill_ok = 1;
     for (int t = 0; t < 4 * 80; t++) fill_ok &= draws[t] == xo_next(&ref);
     CHECK(fill_ok && xo_same(&ref, &q), "tm_rng4_fill differs from 4 plain xoshiro128+ in turn");
-    int at_ok = 1;
-    for (int32_t step = 0; step <= 80; step += 7) {
-        tm_rng4 a = tm_rng4_at(marks, step), b = r;
-        tm_rng4_skip(&b, step);
-        at_ok &= !memcmp(&a, &b, sizeof a);
-    }
-    CHECK(at_ok, "tm_rng4_at(marks, step) == step steps of tm_rng4_skip");
     tm_rng4 z;
     tm_rng4_seed(&z, 0, 0);
     int nonzero = 1, distinct = 0;
@@ -114,7 +119,10 @@ static int same_batch(const tm_batch *b, const float *x, const int32_t *count) {
     const int32_t n = b->n;
     int ok = !memcmp(b->x, x, (size_t)b->batch * n * sizeof *x) && !memcmp(b->nz_count, count, (size_t)b->batch * sizeof *count);
     for (int32_t s = 0; ok && s < b->batch; s++)
-        for (int32_t t = 0; t < count[s]; t++) ok &= x[(size_t)s * n + b->nz[(size_t)s * n + t]] != 0.0f;
+        for (int32_t t = 0; t < count[s]; t++) {
+            const int32_t *nz = b->nz + (size_t)s * n;
+            ok &= nz[t] >= 0 && nz[t] < n && (t == 0 || nz[t] > nz[t - 1]) && x[(size_t)s * n + nz[t]] != 0.0f;
+        }
     return ok;
 }
 
@@ -135,10 +143,11 @@ static void reference_batch(int xoshiro, stream_pair *s, float *x, int32_t *coun
 }
 static int stream_pair_same(int xoshiro, const stream_pair *s) { return xoshiro ? xo_same(&s->ref4, &s->q) : s->r.state == s->ref.state; }
 
-// tm_batch_sample (pcg32) and tm_batch_sample4 (xoshiro) read their stream ahead and jump
-// between present features: each must give its reference's batches and leave the generator
-// where the reference does, across refills of the draw buffer and both of the paths (plain
-// for short rows and dense p), over 3 consecutive batches.
+// tm_batch_sample (pcg32) reads its stream ahead and jumps between present features, and
+// tm_batch_sample4 (xoshiro) fills blocks of 4 a chunk at a time: each must give its
+// reference's batches and leave the generator where the reference does, across refills of
+// the draw buffer, both of pcg32's paths (plain for short rows and dense p), batches ending
+// mid-block and xoshiro's chunks, over 3 consecutive batches.
 static void samplers_match_reference(void) {
     const int32_t ns[] = {3, 15, 16, 17, 100, 700, 4096};
     const float ps[] = {0.0f, 0.001f, 0.05f, 0.1f, 0.37f, 0.6f, 0.61f, 0.9f, 1.0f};
@@ -146,7 +155,7 @@ static void samplers_match_reference(void) {
         int cases = 0, bad = 0;
         for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
             for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
-                int32_t n = ns[a], batch = n >= 700 ? 9 : 64 - xoshiro;  // 63: a batch ending mid-step
+                int32_t n = ns[a], batch = n >= 700 ? 9 : 64 - xoshiro;  // 63: a batch ending mid-block (n odd)
                 tm_batch b;
                 tm_batch_init(&b, batch, n);
                 float *x = malloc((size_t)batch * n * sizeof *x);
@@ -169,7 +178,7 @@ static void samplers_match_reference(void) {
     }
 }
 
-// tm_stream_values (the lane trainer's sampler) parses a model's batch as one long row, word
+// tm_stream_values (the lane trainer's pcg32 sampler) parses a model's batch as one long row, word
 // by word: its values must be the reference's for that row (batch = count rows of 1 feature),
 // written at the stride and nowhere else, and the generator must end where the reference's
 // does, over buffer refills, every density (passing tests in long runs at p = 1), and batches
@@ -177,32 +186,29 @@ static void samplers_match_reference(void) {
 static void stream_values_match_reference(void) {
     const int32_t counts[] = {1, 2, 3, 63, 64, 65, 127, 129, 1536, 3001, 9000};
     const float ps[] = {0.0f, 0.001f, 0.05f, 0.1f, 0.37f, 0.5f, 0.61f, 0.9f, 0.999f, 1.0f};
-    for (int xoshiro = 0; xoshiro < 2; xoshiro++) {
-        int cases = 0, bad = 0;
-        for (size_t a = 0; a < sizeof counts / sizeof *counts; a++)
-            for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
-                const int32_t count = counts[a], stride = a % 2 ? 4 : 1;
-                tm_batch b;
-                tm_batch_init(&b, 512, 3);  // the lane trainer's scratch: its models' own batch buffers
-                float *want = malloc((size_t)count * sizeof *want), *got = malloc((size_t)count * stride * sizeof *got);
-                int32_t *present = malloc((size_t)count * sizeof *present);
-                stream_pair sp = stream_pair_seeded(2000 + a);
-                for (int call = 0; call < 2; call++) {
-                    for (int32_t t = 0; t < count * stride; t++) got[t] = t % stride ? -1.0f : 0.0f;
-                    tm_stream_values(&b, ps[c], &sp.r, xoshiro ? &sp.q : NULL, count, got, stride);
-                    reference_batch(xoshiro, &sp, want, present, count, 1, ps[c]);
-                    int ok = stream_pair_same(xoshiro, &sp);
-                    for (int32_t t = 0; t < count * stride; t++) ok &= got[t] == (t % stride ? -1.0f : want[t / stride]);
-                    CHECK(ok, "%s tm_stream_values count=%d p=%g call %d differs from the reference stream", xoshiro ? "xoshiro" : "pcg32",
-                          count, ps[c], call);
-                    bad += !ok;
-                    cases++;
-                }
-                free(want); free(got); free(present);
-                tm_batch_free(&b);
+    int cases = 0, bad = 0;
+    for (size_t a = 0; a < sizeof counts / sizeof *counts; a++)
+        for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
+            const int32_t count = counts[a], stride = a % 2 ? 4 : 1;
+            tm_batch b;
+            tm_batch_init(&b, 512, 3);  // the lane trainer's scratch: its models' own batch buffers
+            float *want = malloc((size_t)count * sizeof *want), *got = malloc((size_t)count * stride * sizeof *got);
+            int32_t *present = malloc((size_t)count * sizeof *present);
+            stream_pair sp = stream_pair_seeded(2000 + a);
+            for (int call = 0; call < 2; call++) {
+                for (int32_t t = 0; t < count * stride; t++) got[t] = t % stride ? -1.0f : 0.0f;
+                tm_stream_values(&b, ps[c], &sp.r, count, got, stride);
+                reference_sample(want, present, count, 1, ps[c], &sp.ref);
+                int ok = sp.r.state == sp.ref.state;
+                for (int32_t t = 0; t < count * stride; t++) ok &= got[t] == (t % stride ? -1.0f : want[t / stride]);
+                CHECK(ok, "tm_stream_values count=%d p=%g call %d differs from the reference stream", count, ps[c], call);
+                bad += !ok;
+                cases++;
             }
-        printf("  %s tm_stream_values == reference stream: %d calls, %d differ\n", xoshiro ? "xoshiro" : "pcg32", cases, bad);
-    }
+            free(want); free(got); free(present);
+            tm_batch_free(&b);
+        }
+    printf("  pcg32 tm_stream_values == reference stream: %d calls, %d differ\n", cases, bad);
 }
 
 int main(void) {
