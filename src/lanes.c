@@ -80,14 +80,19 @@ static void sample_lanes(pack *pk, int32_t models, int32_t count) {
 // The loss of one batch in every lane (pk->loss) and the gradient (pk->grad): model.c's
 // tm_model_batch for k = 1, with the chosen expert's weights picked per lane by mask.
 static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t n, const int32_t hm, const int32_t E) {
-    const int32_t B = pk->B, P = pk->P;
+    const int32_t B = pk->B, P = E * n * hm + 2 * E * n;  // pk->P, as a constant of the shape
     const tm_f4 *W = pk->params, *bias = W + E * n * hm, *R = bias + E * n;
-    tm_f4 *gW = pk->grad, *gb = gW + E * n * hm, *gR = gb + E * n;
+    // One expert: the gradient sums in a local copy of grad's layout, stored once at the end.
+    // Unlike pk->grad, which may alias x or the weights as far as the compiler knows, it can
+    // live in registers across samples (3x2-E1 0.85 of the time per step in Chromium); with
+    // more experts there are too many sums, and that was slower (3x2-E2 1.12).
+    tm_f4 sums[MAX_N * MAX_M + 2 * MAX_N], *grad = E == 1 ? sums : pk->grad;
+    tm_f4 *gW = grad, *gb = gW + E * n * hm, *gR = gb + E * n;
     tm_f4 gWT[MAX_E * MAX_M * MAX_N];  // the decoder's gradient, (E,m,n), folded into gW at the end
     const tm_f4 zero = f4_splat(0.0f), scale = f4_splat(pk->scale), scale2 = f4_splat(pk->scale2);
     tm_f4 count[MAX_E];
     tm_d4 gate_sum[MAX_E], loss = d4_zero();
-    memset(pk->grad, 0, (size_t)P * sizeof *pk->grad);
+    for (int32_t i = 0; i < P; i++) grad[i] = zero;
     for (int32_t i = 0; i < E * hm * n; i++) gWT[i] = zero;
     for (int32_t e = 0; e < E; e++) { count[e] = i4_splat(0); gate_sum[e] = d4_zero(); }
     tm_f4 *choice = pk->choice;  // (B,) the routed expert per lane, as int lanes
@@ -122,6 +127,16 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
             row[E - 1] = f4_add(f4_splat(1.0f), f4_sub(top, top));
         }
     }
+    // the load-balancing loss's gradient in the gates: dL/dg_e = alpha E f_e / B
+    tm_f4 dgate[MAX_E];
+    if (pk->lb && E > 1) {
+        float alpha_e = pk->lb_alpha * (float)E;
+        for (int32_t e = 0; e < E; e++) {
+            float v[TM_LANES];
+            for (int32_t l = 0; l < TM_LANES; l++) v[l] = alpha_e * ((float)i4_lane(count[e], l) / (float)B) / (float)B;
+            memcpy(&dgate[e], v, sizeof v);
+        }
+    }
     // The softmax's exps and divisions in loops of their own: an exp is a long latency chain,
     // and a small loop body lets the core overlap those of many samples (1.4x faster than
     // inside the routing loop natively for fig4-3x1-E3).
@@ -137,15 +152,22 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
             for (int32_t e = 0; e < E; e++) row[e] = f4_div(g[e], total);
         }
     }
-    // the load-balancing loss's gradient in the gates: dL/dg_e = alpha E f_e / B
-    tm_f4 dgate[MAX_E];
+    // The gates' sums and the router's gradient from the load-balancing loss, ds_e = g_e (dL/dg_e
+    // - g . dL/dg), in sample order, in a loop of their own whose sums stay in registers.
     if (pk->lb && E > 1) {
-        float alpha_e = pk->lb_alpha * (float)E;
-        for (int32_t e = 0; e < E; e++) {
-            float v[TM_LANES];
-            for (int32_t l = 0; l < TM_LANES; l++) v[l] = alpha_e * ((float)i4_lane(count[e], l) / (float)B) / (float)B;
-            memcpy(&dgate[e], v, sizeof v);
+        tm_f4 sum_gR[MAX_E * MAX_N];
+        for (int32_t t = 0; t < E * n; t++) sum_gR[t] = zero;
+        for (int32_t s = 0; s < B; s++) {
+            const tm_f4 *x = pk->x + (size_t)s * n, *g = pk->gates + (size_t)s * E;
+            tm_f4 gdot = zero;
+            for (int32_t e = 0; e < E; e++) gate_sum[e] = d4_add_f4(gate_sum[e], g[e]);
+            for (int32_t e = 0; e < E; e++) gdot = f4_add(gdot, f4_mul(g[e], dgate[e]));
+            for (int32_t e = 0; e < E; e++) {
+                tm_f4 ds = f4_mul(g[e], f4_sub(dgate[e], gdot));
+                for (int32_t i = 0; i < n; i++) sum_gR[e * n + i] = f4_add(sum_gR[e * n + i], f4_mul(ds, x[i]));
+            }
         }
+        for (int32_t t = 0; t < E * n; t++) gR[t] = sum_gR[t];
     }
     // One expert: g = exp(s - s) / exp(s - s) = 1 exactly, so its gates sum to B exactly (in
     // double, as model.c adds them one by one), and its router gradient is g (dL/dg - g dL/dg)
@@ -154,12 +176,10 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
     for (int32_t s = 0; s < B; s++) {
         const tm_f4 *x = pk->x + (size_t)s * n, best = E == 1 ? i4_splat(0) : choice[s];
         tm_f4 mask[MAX_E];
-        if (pk->lb && E > 1) {
-            for (int32_t e = 0; e < E; e++) gate_sum[e] = d4_add_f4(gate_sum[e], pk->gates[(size_t)s * E + e]);
-        }
         // the chosen expert's weights: Wc (n,m), bc (n,)
         tm_f4 Wc[MAX_N * MAX_M], bc[MAX_N];
-        for (int32_t e = 0; e < E; e++) mask[e] = E == 1 ? i4_splat(-1) : i4_eq(best, i4_splat(e));
+        mask[0] = E == 1 ? i4_splat(-1) : i4_eq(best, i4_splat(0));  // (E >= 1; said so for gcc)
+        for (int32_t e = 1; e < E; e++) mask[e] = i4_eq(best, i4_splat(e));
         // (masks are disjoint: and-or picks one expert's bits per lane)
         for (int32_t t = 0; t < n * hm; t++) {
             tm_f4 w = E == 1 ? W[t] : f4_and(W[t], mask[0]);
@@ -205,16 +225,6 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
                 }
             }
         }
-        if (pk->lb && E > 1) {
-            // the router's gradient from the load-balancing loss: ds_e = g_e (dL/dg_e - g . dL/dg)
-            const tm_f4 *g = pk->gates + (size_t)s * E;
-            tm_f4 gdot = zero;
-            for (int32_t e = 0; e < E; e++) gdot = f4_add(gdot, f4_mul(g[e], dgate[e]));
-            for (int32_t e = 0; e < E; e++) {
-                tm_f4 ds = f4_mul(g[e], f4_sub(dgate[e], gdot));
-                for (int32_t i = 0; i < n; i++) gR[e * n + i] = f4_add(gR[e * n + i], f4_mul(ds, x[i]));
-            }
-        }
     }
     for (int32_t l = 0; l < TM_LANES; l++) {
         double total = d4_lane(loss, l);
@@ -233,6 +243,7 @@ static inline __attribute__((always_inline)) void batch(pack *pk, const int32_t 
     for (int32_t e = 0; e < E; e++)
         for (int32_t j = 0; j < hm; j++)
             for (int32_t i = 0; i < n; i++) gW[(e * n + i) * hm + j] = f4_add(gW[(e * n + i) * hm + j], gWT[(e * hm + j) * n + i]);
+    if (E == 1) memcpy(pk->grad, sums, (size_t)P * sizeof *sums);
 }
 
 // Constant shapes let the compiler unroll everything: the fig4 architectures.
