@@ -56,8 +56,7 @@ int32_t tm_lanes_group(tm_model *const *models, int32_t count) {
 // (l >= models) repeat lane 0.
 // pcg32: each model's batch is read from its own stream as one long row (tm_stream_values:
 // the draws of tm_batch_sample over its rows of n <= 3, parsed 64 at a time), straight into
-// its lane. xoshiro: each model's row (tm_rng4_features), then 4x4
-// transposes into the lanes.
+// its lane. xoshiro: each model's row (tm_rng4_features), then 4x4 transposes into the lanes.
 static void sample_lanes(pack *pk, int32_t models, int32_t count) {
     float *x = (float *)pk->x;  // lane l of vector t is float 4t + l (written in data.c, a call away)
     if (pk->xoshiro) {
