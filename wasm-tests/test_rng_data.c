@@ -8,22 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The data stream's definition, one feature at a time (data.c's plain loop), over any
-// generator: draw(r) gives its next output.
-static void reference_rows(float *x, int32_t *count, int32_t batch, int32_t n, float p, uint32_t (*draw)(void *), void *r) {
+// The pcg32 data stream's definition, one feature at a time (data.c's plain loop).
+static void reference_sample(float *x, int32_t *count, int32_t batch, int32_t n, float p, tm_rng *r) {
     uint32_t threshold = tm_presence_threshold(p);
     for (int32_t s = 0; s < batch; s++) {
         count[s] = 0;
         for (int32_t i = 0; i < n; i++) {
-            int present = (draw(r) >> 8) < threshold;
-            x[(size_t)s * n + i] = present ? tm_uniform_of(draw(r)) : 0.0f;
+            int present = (tm_rng_u32(r) >> 8) < threshold;
+            x[(size_t)s * n + i] = present ? tm_uniform_of(tm_rng_u32(r)) : 0.0f;
             count[s] += present;
         }
     }
-}
-static uint32_t pcg_draw(void *r) { return tm_rng_u32(r); }
-static void reference_sample(float *x, int32_t *count, int32_t batch, int32_t n, float p, tm_rng *r) {
-    reference_rows(x, count, batch, n, p, pcg_draw, r);
 }
 
 // PCG32's pieces: jump-ahead and the 4-chain fill against plain stepping, the presence bits.
