@@ -42,6 +42,9 @@ void tm_rng_shuffle(tm_rng *r, int32_t *a, int32_t n);
 // draw's role depends on another draw, so sampling is a few SIMD operations per 4 features,
 // for one model or for 4 in the lane trainer; each batch starts a block. Steps live in
 // kernels.h (tm_rng4_fill, tm_rng4_features), the only file with SIMD.
+// The layout's version: layout 1 (until 2026-11-24) read PCG32's way, a value draw only
+// after a passing presence draw, so the same seed gave other batches. Sweep results name it.
+#define TM_XOSHIRO_LAYOUT 2
 typedef struct { uint32_t s[4][4]; } tm_rng4;
 void tm_rng4_seed(tm_rng4 *r, uint64_t seed, uint64_t stream);
 #endif

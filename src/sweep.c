@@ -112,10 +112,14 @@ const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t 
                  "%s\"seed\":%d}",
                  khot ? "khot_random" : "xavier", pr.batch, pr.steps, pr.lr, stream, job);
     }
+    // A xoshiro job names its stream's layout: a result of another layout is not this job's
+    // (other batches from the same seed), and every check of a result against its job sees it.
+    char layout[32] = "";
+    if (xoshiro) snprintf(layout, sizeof layout, "\"xoshiro_layout\":%d,", TM_XOSHIRO_LAYOUT);
     snprintf(buf, sizeof buf,
-             "{\"preset\":\"%s\",\"fidelity\":\"%s\",\"job\":%d,\"cell\":%d,\"run\":%d,\"arch\":\"%s\",\"x\":%.10g,\"y\":%.10g,"
+             "{\"preset\":\"%s\",\"fidelity\":\"%s\",%s\"job\":%d,\"cell\":%d,\"run\":%d,\"arch\":\"%s\",\"x\":%.10g,\"y\":%.10g,"
              "\"seed\":%d,\"config\":%s}",
-             preset, fidelity, job, cell, run, arch_name, x, y, job, config);
+             preset, fidelity, layout, job, cell, run, arch_name, x, y, job, config);
     return buf;
 }
 

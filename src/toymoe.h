@@ -104,7 +104,8 @@ int tm_router_regions(const tm_model *m, int32_t grid, int32_t *out, int32_t out
 // models. preset: fig3 | fig4 | table1; fidelity: quick | paper, or quick-xoshiro |
 // paper-xoshiro: the same jobs on the data_rng xoshiro stream (other draws: another sweep).
 int32_t tm_sweep_jobs(const char *preset, const char *fidelity);       // -1 on error
-// {"preset","fidelity","job","cell","run","arch","x","y","seed","config":{...}}; NULL on error.
+// {"preset","fidelity","job","cell","run","arch","x","y","seed","config":{...}}, with
+// "xoshiro_layout" after "fidelity" on -xoshiro fidelities (rng.h); NULL on error.
 const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t job);
 // A trained model's results for the preset as flat JSON members (no braces):
 // "final_loss":..,"eval_loss":..,"fpd":..,... plus per-expert fields for fig4/table1.

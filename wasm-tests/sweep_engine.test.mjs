@@ -87,8 +87,11 @@ test('sweepJobs, sweepJob and sweepJobJSON: counts, fields, errors naming the fi
         assert.equal(plain.config.data_rng, undefined, 'the default stream is not spelled out (older results stay valid)');
         assert.equal(xo.fidelity, `${base}-xoshiro`);
         assert.equal(xo.config.data_rng, 'xoshiro');
-        const { data_rng, ...rest } = xo.config;
-        assert.deepEqual({ ...xo, fidelity: base, config: rest }, plain, `${preset} ${base} job ${i}: only the stream differs`);
+        // the stream's layout too: results of xoshiro layout 1 (other draws) are not this job's
+        assert.equal(xo.xoshiro_layout, 2);
+        assert.equal(plain.xoshiro_layout, undefined);
+        const { data_rng, ...rest } = xo.config, { xoshiro_layout, ...xoJob } = xo;
+        assert.deepEqual({ ...xoJob, fidelity: base, config: rest }, plain, `${preset} ${base} job ${i}: only the stream differs`);
         assert.ok(lab.validate(xo.config).ok);
       }
     }
@@ -237,7 +240,11 @@ test('checkLine refuses lines of another job or plan, tampered numbers and weigh
   const line = resultLine(text, { status: 'ok', summary: model.sweepSummaryJSON('fig4'), weights: model.params() });
   model.free();
   assert.ok(checkLine(line, text, 'fig4').ok);
+  // the same result under the xoshiro job's text, with and without its layout (layout 1's lines)
+  const xoText = lab.sweepJobJSON('fig4', 'quick-xoshiro', job), results = line.slice(text.length - 1);
+  assert.ok(checkLine(`${xoText.slice(0, -1)}${results}`, xoText, 'fig4').ok);
   const refused = {
+    'xoshiro layout 1': [`${xoText.replace('"xoshiro_layout":2,', '').slice(0, -1)}${results}`, xoText],
     'another job': [line, lab.sweepJobJSON('fig4', 'quick', 6)],
     'another fidelity': [line, lab.sweepJobJSON('fig4', 'paper', job)],
     'not a string': [{ line }, text],

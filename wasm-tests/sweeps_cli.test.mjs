@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, HAVE_CLI, withTempDir } from './node_helpers.mjs';
 
@@ -43,6 +43,27 @@ test('a sweep restarts where it stopped and refuses another sweep\'s file', { sk
   assert.deepEqual(lines(out).map((l) => l.job), [9, 19, 29, 39]);
   assert.throws(() => sweep(['--preset', 'fig4', '--fidelity', 'quick', '--limit', '1', '--out', out]),
     (e) => /holds results of another sweep/.test(String(e.stderr)));
+}));
+
+test('a torn last line is redone; results of xoshiro layout 1 are refused, not mixed in', { skip }, () => withTempDir((dir) => {
+  const whole = join(dir, 'whole.jsonl'), torn = join(dir, 'torn.jsonl'), old = join(dir, 'old.jsonl');
+  const args = ['--preset', 'fig4', '--fidelity', 'quick', '--data-rng', 'xoshiro', '--jobs', '0-1'];
+  sweep([...args, '--out', whole]);
+  const text = readFileSync(whole, 'utf8'), [first, second] = text.trim().split('\n');
+  assert.equal(JSON.parse(first).xoshiro_layout, 2);
+  // an interrupted write: job 1's line cut short, no newline after it
+  writeFileSync(torn, `${first}\n${second.slice(0, 300)}`);
+  sweep([...args, '--out', torn]);
+  const after = readFileSync(torn, 'utf8').split('\n');
+  assert.equal(after.length, 4, 'the torn line stays, job 1 is trained again on a line of its own');
+  assert.equal(after[2], second, 'the same seed, the same result');
+  assert.equal(merge(dir, 'torn', [torn]).json, merge(dir, 'whole', [whole]).json, 'merge skips the torn line');
+  // the lines layout 1 wrote: the same jobs without the layout
+  writeFileSync(old, text.replaceAll('"xoshiro_layout":2,', ''));
+  const older = (e) => /older version wrote it, e\.g\. on xoshiro layout 1/.test(String(e.stderr));
+  assert.throws(() => sweep([...args, '--out', old]), older);
+  assert.throws(() => merge(dir, 'old', [old]), older);
+  assert.throws(() => merge(dir, 'mixed', [whole, old]), older);
 }));
 
 test('fig3 quick: about 1 feature per dimension at S = 0, dense > E4 > E10 > E20 at 1/(1-S) = 10', { skip }, () =>

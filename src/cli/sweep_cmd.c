@@ -98,6 +98,34 @@ static char *read_line(FILE *f) {
     return buf;
 }
 
+// Whether line is one whole JSON object: its outermost braces close at its last character
+// (an interrupted write leaves them open).
+static int whole_object(const char *line) {
+    const char *s = strchr(line, '{');
+    int depth = 0;
+    for (; s && *s; s++) {
+        if (*s == '"') { s = skip_value(s) - 1; if (!*s) return 0; continue; }
+        if (*s == '{' || *s == '[') depth++;
+        if ((*s == '}' || *s == ']') && --depth == 0) return s[1] == 0;
+    }
+    return 0;
+}
+
+// The job whose result line is, if the line is whole and starts with that job's text in the
+// current plan; TORN for a line cut short, OTHER_PLAN for one an older toymoe wrote for other
+// settings (e.g. the xoshiro stream's layout 1: other draws from the same seed; sweep.c).
+enum { TORN = -1, OTHER_PLAN = -2 };
+static long result_job(const char *line, const char *preset, const char *fidelity) {
+    if (!whole_object(line)) return TORN;
+    member ms[8];
+    int count = members(line, ms, 8);
+    long job = number(find(ms, count, "job"), -1);
+    const char *text = job >= 0 && job <= INT32_MAX ? tm_sweep_job_json(preset, fidelity, (int32_t)job) : NULL;
+    if (!text) return OTHER_PLAN;
+    size_t head = strlen(text) - 1;  // the job's text without its closing brace
+    return strncmp(line, text, head) || strncmp(line + head, ",\"status\":", 10) ? OTHER_PLAN : job;
+}
+
 // ---- sweep
 static void print_weights(FILE *out, tm_model *m) {
     const char *names[3] = {"W", "b", "router"};
@@ -156,25 +184,36 @@ int cmd_sweep(int argc, char **argv) {
     int32_t total = tm_sweep_jobs(preset, fidelity);
     if (total < 0) { fprintf(stderr, "toymoe: --%s\n", tm_last_error() + 7); return 2; }
     if (limit > 0 && limit < total) total = (int32_t)limit;
-    // Restart: skip the jobs already in the output file.
+    // Restart: skip the jobs already in the output file; a torn line (an interrupted write)
+    // leaves its job to do, and the results go on from a fresh line.
     char *done = calloc((size_t)total, 1);
+    int end_line = 0;  // the file ends mid-line
     if (out_path) {
         FILE *f = fopen(out_path, "r");
         char *line;
+        long line_no = 0;
         while (f && (line = read_line(f))) {
             member ms[16];
             int count = members(line, ms, 16);
             const member *p = find(ms, count, "preset"), *fi = find(ms, count, "fidelity");
+            line_no++;
             if (p && fi && (!is_string(p, preset) || !is_string(fi, fidelity))) {
                 fprintf(stderr, "toymoe: --out: %s holds results of another sweep (%.*s %.*s, not %s %s)\n", out_path,
                         p->val_len < 40 ? p->val_len : 40, p->val, fi->val_len < 40 ? fi->val_len : 40, fi->val, preset, fidelity);
                 free(line); fclose(f); free(done);
                 return 2;
             }
-            long job = number(find(ms, count, "job"), -1);
+            long job = result_job(line, preset, fidelity);
+            if (job == OTHER_PLAN) {
+                fprintf(stderr, "toymoe: --out: line %ld of %s is not a result of this sweep's jobs as this toymoe plans them "
+                        "(an older version wrote it, e.g. on xoshiro layout 1); write to a new file\n", line_no, out_path);
+                free(line); fclose(f); free(done);
+                return 2;
+            }
             if (job >= 0 && job < total) done[job] = 1;
             free(line);
         }
+        if (f && fseek(f, -1, SEEK_END) == 0) end_line = fgetc(f) != '\n';
         if (f) fclose(f);
     }
     if (only) {  // a job not listed counts as done
@@ -195,6 +234,7 @@ int cmd_sweep(int argc, char **argv) {
     for (int32_t j = 0; j < total; j++) todo += (j % shards) == shard - 1 && !done[j];
     FILE *out = out_path ? fopen(out_path, "a") : stdout;
     if (!out) { free(done); return fail("--out: cannot write '%s'", out_path); }
+    if (end_line) fputc('\n', out);
     if (!quiet)
         fprintf(stderr, "sweep %s/%s shard %ld/%ld: %d models to train (of %d jobs in the sweep)\n", preset, fidelity, shard,
                 shards, todo, total);
@@ -280,7 +320,7 @@ int cmd_merge(int argc, char **argv) {
             member ms[256];
             int n = members(line, ms, 256);
             const member *job = find(ms, n, "job"), *p = find(ms, n, "preset"), *fi = find(ms, n, "fidelity");
-            if (!job || !p || !fi) { free(line); continue; }  // a torn last line from an interrupted run
+            if (!job || !p || !fi || !whole_object(line)) { free(line); continue; }  // a torn line from an interrupted run
             if (!preset[0]) {
                 snprintf(preset, sizeof preset, "%.*s", p->val_len - 2, p->val + 1);
                 snprintf(fidelity, sizeof fidelity, "%.*s", fi->val_len - 2, fi->val + 1);
@@ -288,6 +328,14 @@ int cmd_merge(int argc, char **argv) {
                 // one merge is one sweep: fidelities differ in protocol or data stream
                 fprintf(stderr, "toymoe: merge: %s holds a result of another sweep (%.*s %.*s, not %s %s)\n", files[f],
                         p->val_len < 40 ? p->val_len : 40, p->val, fi->val_len < 40 ? fi->val_len : 40, fi->val, preset, fidelity);
+                free(line); fclose(in); free(files);
+                for (size_t i = 0; i < count; i++) free(rs[i].line);
+                free(rs);
+                return 2;
+            }
+            if (result_job(line, preset, fidelity) == OTHER_PLAN) {
+                fprintf(stderr, "toymoe: merge: a line of %s is not a result of this sweep's jobs as this toymoe plans them "
+                        "(an older version wrote it, e.g. on xoshiro layout 1)\n", files[f]);
                 free(line); fclose(in); free(files);
                 for (size_t i = 0; i < count; i++) free(rs[i].line);
                 free(rs);

@@ -346,6 +346,7 @@ export class Lab {
   }
 
   /** Job i of a sweep as the C text: {"preset","fidelity","job","cell","run","arch","x","y","seed","config":{...}}
+   * ("xoshiro_layout" after "fidelity" on -xoshiro fidelities)
    * (fig3: x = 1/(1-S); fig4: x = S, y = r; table1: arch 'xavier' | 'khot'). The native CLI writes these bytes too. */
   sweepJobJSON(preset, fidelity, i) {
     const run = this.need('tm_sweep_job_json');
