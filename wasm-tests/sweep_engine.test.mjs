@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LabError, loadLab } from '../web/js/engine.js';
-import { cfmt, resultLine, merge, members, checkLine } from '../web/js/sweeps/format.js';
+import { cfmt, resultLine, merge, members, checkLine, wholeObject } from '../web/js/sweeps/format.js';
 import { SweepResults, table1Rows, boxStats } from '../web/js/sweeps/results.js';
 import { parseFig3CSV } from '../web/js/sweeps/reference.js';
 import { CLI, HAVE_CLI, REPO } from './node_helpers.mjs';
@@ -152,6 +152,17 @@ test('members: the CLI\'s scanner of one line (strings with braces and escapes, 
   const line = '{"a":1,"s":"x,}\\"{","o":{"k":[1,{"z":"]"}]},"l":[1,2],"n":null}';
   assert.deepEqual(members(line), [['a', '1'], ['s', '"x,}\\"{"'], ['o', '{"k":[1,{"z":"]"}]}'], ['l', '[1,2]'], ['n', 'null']]);
   assert.deepEqual(members('not json'), []);
+});
+
+test('wholeObject: a line is whole when its outermost braces close at its end (torn lines are not)', () => {
+  const line = '{"a":1,"s":"x,}\\"{","o":{"k":[1,{"z":"]"}]},"l":[1,2],"n":null}';
+  assert.ok(wholeObject(line));
+  assert.ok(wholeObject('{}'));
+  // every cut of it is torn, including the cuts that end in a brace or inside a string
+  for (let i = 1; i < line.length; i++) assert.equal(wholeObject(line.slice(0, i)), false, line.slice(0, i));
+  assert.equal(wholeObject(`${line} `), false, 'whole means the line ends with the object');
+  assert.equal(wholeObject('not json'), false);
+  assert.equal(wholeObject('{"a":"}'), false, 'an open string');
 });
 
 test('the browser\'s result lines equal `toymoe sweep` byte for byte, and the JS merge equals `toymoe merge`', { skip }, async () => {

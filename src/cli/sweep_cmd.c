@@ -104,7 +104,7 @@ static int whole_object(const char *line) {
     const char *s = strchr(line, '{');
     int depth = 0;
     for (; s && *s; s++) {
-        if (*s == '"') { s = skip_value(s) - 1; if (!*s) return 0; continue; }
+        if (*s == '"') { s = skip_value(s) - 1; continue; }  // an open string runs to the end: 0
         if (*s == '{' || *s == '[') depth++;
         if ((*s == '}' || *s == ']') && --depth == 0) return s[1] == 0;
     }

@@ -92,6 +92,18 @@ function skipValue(s, i) {
   return i;
 }
 
+/** Whether line is one whole JSON object: its outermost braces close at its last character
+ * (sweep_cmd.c whole_object; a writer killed mid-line leaves them open). */
+export function wholeObject(line) {
+  let depth = 0;
+  for (let i = line.indexOf('{'); i >= 0 && i < line.length; i++) {
+    if (line[i] === '"') { i = skipValue(line, i) - 1; continue; }  // an open string runs to the end: false
+    if (line[i] === '{' || line[i] === '[') depth++;
+    if ((line[i] === '}' || line[i] === ']') && --depth === 0) return i === line.length - 1;
+  }
+  return false;
+}
+
 /** Top-level members of a one-line JSON object as [key, raw value text] (sweep_cmd.c members, cap 256). */
 export function members(line, cap = 256) {
   const out = [];

@@ -1,5 +1,5 @@
 // Result files made elsewhere, read into the sweep page: the .jsonl files `toymoe sweep
-// --out` writes (one result line per job, any shard, a torn last line allowed) and the JSON
+// --out` writes (one result line per job, any shard, torn lines allowed) and the JSON
 // of `toymoe merge` or of this page's export (one model line per line between `"models":[`
 // and `],"cells":[`).
 //

@@ -8,7 +8,7 @@
 import { el, clear, download, showMessage } from '../dom.js';
 import { loadLab } from '../engine.js';
 import { viewToPNG } from '../views/colormap.js';
-import { checkLine, mergeParts } from './format.js';
+import { checkLine, mergeParts, wholeObject } from './format.js';
 import { SweepResults } from './results.js';
 import { SweepPool, defaultWorkers, MAX_WORKERS } from './pool.js';
 import * as store from './store.js';
@@ -406,7 +406,8 @@ async function onLoadFiles(fileList) {
           if (c.skip) continue;
           sum.lines++;
           const refuse = (why) => {
-            if (raw.last && !raw.text.endsWith('}')) { sum.torn++; return; }  // a shard killed mid-write
+            // a shard killed mid-write: its last line, or one before the lines of its restart
+            if (raw.text.startsWith('{') && !wholeObject(raw.text)) { sum.torn++; return; }
             sum.invalid++;
             if (sum.errors.length < 5) sum.errors.push({ file: file.name, line: raw.no, why });
           };
@@ -476,7 +477,7 @@ function reportLoad(sum) {
     `${S.preset} ${S.fidelity} sweep, stored in this browser like results trained here (Resume trains only the jobs still missing).`);
   if (sum.duplicates) parts.push(`${fmtInt(sum.duplicates)} line${sum.duplicates === 1 ? ' was a job' : 's were jobs'} already stored or given twice: the stored (first) result was kept.`);
   if (sum.beyondLimit) parts.push(`${fmtInt(sum.beyondLimit)} loaded result${sum.beyondLimit === 1 ? ' lies' : 's lie'} beyond this page's limit of ${fmtInt(S.plan.planned)} models: charted and exported, not counted in the progress.`);
-  if (sum.torn) parts.push('The unfinished last line of a file (a shard stopped mid-write) was ignored.');
+  if (sum.torn) parts.push(`${sum.torn === 1 ? 'An unfinished line was' : `${fmtInt(sum.torn)} unfinished lines were`} ignored (a shard stopped mid-write).`);
   if (sum.skipped.length) parts.push(`Skipped ${sum.skipped.length} file${sum.skipped.length === 1 ? '' : 's'} of another sweep (${sum.skipped.slice(0, 3).map(shown).join(', ')}${sum.skipped.length > 3 ? ', …' : ''}): select that sweep and load ${sum.skipped.length === 1 ? 'it' : 'them'} there.`);
   if (sum.invalid) {
     const where = sum.errors.map((e) => `${sum.files > 1 ? `${shown(e.file)} ` : ''}line ${e.line}: ${e.why}`).join('; ');
