@@ -9,6 +9,7 @@
 const char *tm_version(void) { return "toymoe 0.1.0"; }
 
 void *tm_alloc(uint32_t bytes) {
+    tm_clear_error();
     void *p = bytes ? malloc(bytes) : NULL;
     if (!p) tm_fail(TM_ERR_MEMORY, "alloc: could not allocate %u bytes", bytes);
     return p;

@@ -59,6 +59,7 @@ static int lookup(const char *preset, const char *fidelity, int *which, protocol
 int32_t tm_sweep_jobs(const char *preset, const char *fidelity) {
     int which = 0, xoshiro = 0;
     protocol pr = {0};
+    tm_clear_error();
     if (lookup(preset, fidelity, &which, &pr, &xoshiro)) return -1;
     return pr.archs * pr.xs * pr.ys * pr.runs;
 }
@@ -123,6 +124,13 @@ const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t 
     return buf;
 }
 
+// A number as JSON: %.*g, or null when it is not finite (an untrained model's loss is NaN).
+static const char *json_num(char slot[32], int digits, double v) {
+    if (isfinite(v)) snprintf(slot, 32, "%.*g", digits, v);
+    else snprintf(slot, 32, "null");
+    return slot;
+}
+
 const char *tm_sweep_summary_json(tm_model *m, const char *preset, int32_t samples) {
     static char buf[8192];
     tm_clear_error();
@@ -132,15 +140,18 @@ const char *tm_sweep_summary_json(tm_model *m, const char *preset, int32_t sampl
     if (!o) { tm_fail(TM_ERR_MEMORY, "sweep: out of memory"); return NULL; }
     if (tm_metrics(m, samples, o, len)) { free(o); return NULL; }
     const float *sc = o + tm_metrics_offset(m, TM_MET_SCALARS);
-    size_t used = (size_t)snprintf(buf, sizeof buf, "\"final_loss\":%.9g,\"eval_loss\":%.9g,\"steps_done\":%d,\"fpd\":%.9g,"
-                                   "\"total_capacity\":%.9g", tm_last_loss(m), sc[3], tm_steps_done(m), sc[0], sc[1]);
+    char s[4][32];
+    size_t used = (size_t)snprintf(buf, sizeof buf, "\"final_loss\":%s,\"eval_loss\":%s,\"steps_done\":%d,\"fpd\":%s,"
+                                   "\"total_capacity\":%s", json_num(s[0], 9, tm_last_loss(m)), json_num(s[1], 9, sc[3]),
+                                   tm_steps_done(m), json_num(s[2], 9, sc[0]), json_num(s[3], 9, sc[1]));
 #define ADD(...) used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0, __VA_ARGS__)
     if (!strcmp(preset, "fig4")) {  // the last feature in each expert: the phase-diagram inputs
         const float *norm = o + tm_metrics_offset(m, TM_MET_NORM), *phase = o + tm_metrics_offset(m, TM_MET_PHASE_SCORE);
         const float *super = o + tm_metrics_offset(m, TM_MET_SUPERPOSITION), *gate = o + tm_metrics_offset(m, TM_MET_GATE_MEAN);
         for (int32_t e = 0; e < E; e++)
-            ADD(",\"norm_e%d\":%.9g,\"score_e%d\":%.9g,\"super_e%d\":%.9g,\"gate_e%d\":%.9g", e, norm[(size_t)e * n + n - 1], e,
-                phase[(size_t)e * n + n - 1], e, super[(size_t)e * n + n - 1], e, gate[e]);
+            ADD(",\"norm_e%d\":%s,\"score_e%d\":%s,\"super_e%d\":%s,\"gate_e%d\":%s", e, json_num(s[0], 9, norm[(size_t)e * n + n - 1]),
+                e, json_num(s[1], 9, phase[(size_t)e * n + n - 1]), e, json_num(s[2], 9, super[(size_t)e * n + n - 1]), e,
+                json_num(s[3], 9, gate[e]));
     } else if (!strcmp(preset, "table1")) {  // monosemantic features (poly < 0.2) and usage per expert
         const float *poly = o + tm_metrics_offset(m, TM_MET_POLY), *usage = o + tm_metrics_offset(m, TM_MET_USAGE);
         int32_t ge2 = 0;
@@ -148,8 +159,8 @@ const char *tm_sweep_summary_json(tm_model *m, const char *preset, int32_t sampl
             int32_t mono = 0;
             for (int32_t i = 0; i < n; i++) mono += poly[(size_t)e * n + i] < TM_USAGE_POLY_MAX;
             ge2 += mono >= 2;
-            ADD(",\"mono_e%d\":%d,\"usage_e%d\":%.6g,\"clamped_e%d\":%.6g,\"only_e%d\":%.6g", e, mono, e, usage[e], e,
-                usage[E + e], e, usage[2 * E + e]);
+            ADD(",\"mono_e%d\":%d,\"usage_e%d\":%s,\"clamped_e%d\":%s,\"only_e%d\":%s", e, mono, e, json_num(s[0], 6, usage[e]),
+                e, json_num(s[1], 6, usage[E + e]), e, json_num(s[2], 6, usage[2 * E + e]));
         }
         ADD(",\"experts_mono_ge2\":%d", ge2);
     }

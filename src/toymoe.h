@@ -33,7 +33,7 @@ enum {
 typedef struct tm_model tm_model;
 
 const char *tm_version(void);
-const char *tm_last_error(void);      // "" when the last call succeeded
+const char *tm_last_error(void);      // "" when the last call that can fail succeeded (getters leave it)
 int tm_last_error_code(void);         // TM_OK or the TM_ERR_* of that message
 const char *tm_schema_json(void);     // every config field: type, range, default, options
 

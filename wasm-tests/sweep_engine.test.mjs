@@ -135,6 +135,13 @@ test('model.sweepSummary: members per preset, parsed equal to the JSON text', ()
     model.free();
     assert.throws(() => model.sweepSummary(preset), (e) => e.code === 'freed');
   }
+  // before its first step a model has no loss: null, still JSON (C's %g would print nan)
+  const fresh = lab.createModel(lab.sweepJob('fig4', 'quick', 0).config);
+  const s = fresh.sweepSummary('fig4', 256);
+  assert.equal(s.final_loss, null);
+  assert.equal(s.steps_done, 0);
+  assert.ok(Number.isFinite(s.eval_loss));
+  fresh.free();
 });
 
 test('cfmt is C printf %g: rounding ties to even on the exact value, exponents, zeros', () => {
@@ -204,6 +211,45 @@ test('the browser\'s result lines equal `toymoe sweep` byte for byte, and the JS
     assert.deepEqual(parsed.models.map((m) => m.job), [...Array(12).keys()]);
     assert.equal(parsed.cells.length, 4);
     assert.equal(parsed.cells[1].runs, 3);
+  });
+});
+
+test('merge CSV: one column set for every cell (another architecture, a failed cell, a comma in an error), C = JS', { skip }, async () => {
+  await withTempDir(async (dir) => {
+    // cell 0 is 2x1-E1; cells 72 and 73 are 2x1-E2, whose best runs have per-expert members _e1
+    const lines = await cliSweep(dir, 'archs', 'fig4', 'quick', '0-2,216-221');
+    const error = 'train: loss is NaN, step 5 (\\"lr\\" too high)';  // JSON text: a comma and escaped quotes
+    for (let i = 6; i < 9; i++) lines[i] = lines[i].replace(/,"status":"ok",.*?,"weights":/, `,"status":"nonfinite","error":"${error}","final_loss":null,"weights":`);
+    writeFileSync(join(dir, 'archs-failed.jsonl'), `${lines.join('\n')}\n`);
+    const want = await cliMerge(dir, 'archs-merged', [join(dir, 'archs-failed.jsonl')]);
+    const got = merge(lines, { jobsTotal: lab.sweepJobs('fig4', 'quick') });
+    assert.equal(got.json, want.json);
+    assert.equal(got.csv, want.csv);
+    // RFC 4180 fields: every row has the header's columns
+    const fields = (row) => {
+      const out = [];
+      for (let i = 0; i <= row.length;) {
+        let end = row.indexOf(',', i);
+        if (row[i] === '"') {  // to the quote that is not doubled
+          let j = i + 1;
+          while ((j = row.indexOf('"', j)) >= 0 && row[j + 1] === '"') j += 2;
+          end = j + 1;
+        }
+        if (end < 0) end = row.length;
+        out.push(row.slice(i, end));
+        i = end + 1;
+      }
+      return out;
+    };
+    const [header, ...rows] = got.csv.trim().split('\n').map(fields);
+    assert.equal(rows.length, 3);
+    for (const row of rows) assert.equal(row.length, header.length, row.join(','));
+    const col = (name) => header.indexOf(name);
+    assert.ok(col('norm_e1') > 0 && col('error') > 0, header.join(','));
+    assert.equal(rows[0][col('norm_e1')], '', '2x1-E1 has no expert 1');
+    assert.notEqual(rows[1][col('norm_e1')], '');
+    assert.equal(rows[2][col('error')], '"train: loss is NaN, step 5 (\\""lr\\"" too high)"');
+    assert.equal(rows[2][col('mean_final_loss')], 'nan');
   });
 });
 

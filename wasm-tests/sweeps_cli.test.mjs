@@ -3,7 +3,7 @@
 // qualitative findings hold at quick fidelity.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, HAVE_CLI, withTempDir } from './node_helpers.mjs';
@@ -64,6 +64,38 @@ test('a torn last line is redone; results of xoshiro layout 1 are refused, not m
   assert.throws(() => sweep([...args, '--out', old]), older);
   assert.throws(() => merge(dir, 'old', [old]), older);
   assert.throws(() => merge(dir, 'mixed', [whole, old]), older);
+  // cut inside its "fidelity" value, a line is torn, not of another sweep
+  writeFileSync(torn, `${first}\n${second.slice(0, 30)}`);
+  sweep([...args, '--out', torn]);
+  assert.equal(readFileSync(torn, 'utf8').split('\n')[2], second);
+}));
+
+test('bad arguments: one line naming the problem, exit 2; --help: the usage, exit 0', { skip }, () => withTempDir((dir) => {
+  const fails = (args, re) => {
+    const r = spawnSync(CLI, args, { encoding: 'utf8' });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  };
+  const base = ['sweep', '--preset', 'fig4', '--limit', '1'];
+  for (const jobs of ['5-3', '1-', '-3', '', '1,,2', '1728', '3x']) fails([...base, '--jobs', jobs], /--jobs: must be a list like 0,5,10-19 of jobs in \[0, 1727\]/);
+  for (const shard of ['1/2junk', '1/2/3', '0/2', '3/2']) fails([...base, '--shard', shard], /--shard: must be I\/N/);
+  fails([...base, 'fig4'], /unexpected argument 'fig4'/);
+  fails([...base, '--fidelity', 'junk', '--data-rng', 'xoshiro'], /got 'junk'/);
+  fails(['merge', '--json'], /--json needs a file name/);
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+  fails(['merge', empty], /no sweep results in the files/);
+  const out = join(dir, 'r.jsonl');
+  sweep(['--preset', 'fig4', '--fidelity', 'quick', '--jobs', '0-1', '--out', out]);
+  merge(dir, 'm', [out]);
+  fails(['merge', join(dir, 'm.json')], /is the output of toymoe merge/);
+  fails([...base, '--out', join(dir, 'm.json')], /is the output of toymoe merge/);
+  for (const cmd of ['sweep', 'merge']) {
+    const r = spawnSync(CLI, [cmd, '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, new RegExp(`^usage: toymoe ${cmd} `));
+  }
 }));
 
 test('fig3 quick: about 1 feature per dimension at S = 0, dense > E4 > E10 > E20 at 1/(1-S) = 10', { skip }, () =>

@@ -38,5 +38,12 @@ int main(void) {
     CHECK(NEAR(tm_schedule_lr(TM_SCHED_COSINE, 0.01f, 500, 1001), 0.01 * cos(M_PI / 4), 1e-8), "cosine mid");
     CHECK(NEAR(tm_schedule_lr(TM_SCHED_COSINE, 0.01f, 1000, 1001), 0.0, 1e-9), "cosine end");
     CHECK(tm_schedule_lr(TM_SCHED_LINEAR, 0.01f, 2000, 1000) == 0.0f, "past the end");
+    // past the end for good: cos turns positive again after 3 (T - 1) steps; T <= 1 has no curve
+    for (int32_t t = 11; t < 100; t++) CHECK(tm_schedule_lr(TM_SCHED_COSINE, 0.01f, t, 11) == 0.0f, "cosine past the end");
+    CHECK(tm_schedule_lr(TM_SCHED_COSINE, 0.01f, 0, 1) == 0.01f, "cosine of 1 step: its step");
+    CHECK(tm_schedule_lr(TM_SCHED_COSINE, 0.01f, 1, 1) == 0.0f, "cosine of 1 step: after it");
+    CHECK(tm_schedule_lr(TM_SCHED_LINEAR, 0.01f, 0, 0) == 0.0f, "linear of 0 steps");
+    CHECK(tm_schedule_lr(TM_SCHED_COSINE, 0.01f, 5, 0) == 0.0f, "cosine of 0 steps");
+    CHECK(tm_schedule_lr(TM_SCHED_CONSTANT, 0.01f, 5000, 1000) == 0.01f, "constant past the end");
     return check_summary("adamw");
 }

@@ -146,9 +146,13 @@ int cmd_sweep(int argc, char **argv) {
     long shard = 1, shards = 1, limit = -1, samples = 1024;
     const char *only = NULL;  // --jobs 0,9,20-29: train just these
     int quiet = 0;
+    static const char usage[] = "toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper [--data-rng pcg32|xoshiro] "
+                                "[--shard I/N] [--out FILE] [--limit N] [--jobs 0,5,10-19] [--samples N (default 1024)] [--quiet]";
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { printf("usage: %s\n", usage); return 0; }
+        if (strncmp(a, "--", 2)) return fail("unexpected argument '%s' (every option is a --flag; see toymoe sweep --help)", a);
         if (i + 1 >= argc) return fail("%s needs a value", a);
         const char *v = argv[++i];
         char *end = NULL;
@@ -160,7 +164,8 @@ int cmd_sweep(int argc, char **argv) {
             data_rng = v;
         }
         else if (!strcmp(a, "--shard")) {
-            if (sscanf(v, "%ld/%ld", &shard, &shards) != 2 || shards < 1 || shard < 1 || shard > shards)
+            int used = 0;
+            if (sscanf(v, "%ld/%ld%n", &shard, &shards, &used) != 2 || v[used] || shards < 1 || shard < 1 || shard > shards)
                 return fail("--shard: must be I/N with 1 <= I <= N, got '%s'", v);
         } else if (!strcmp(a, "--jobs")) {
             only = v;
@@ -170,10 +175,13 @@ int cmd_sweep(int argc, char **argv) {
         } else if (!strcmp(a, "--samples")) {
             samples = strtol(v, &end, 10);
             if (*end || samples < 1 || samples > 1048576) return fail("--samples: must be an integer in [1, 1048576], got '%s'", v);
-        } else return fail("unknown flag %s (toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper "
-                           "[--data-rng pcg32|xoshiro] [--shard I/N] [--out FILE] [--limit N] [--jobs LIST] [--samples N] [--quiet])", a);
+        } else {
+            fprintf(stderr, "toymoe: unknown flag %s (%s)\n", a, usage);
+            return 2;
+        }
     }
     if (!preset) return fail("%s", "sweep needs --preset fig3|fig4|table1");
+    if (tm_sweep_jobs(preset, fidelity) < 0) { fprintf(stderr, "toymoe: --%s\n", tm_last_error() + 7); return 2; }
     if (data_rng) {  // the sweep of the same jobs on that stream: xoshiro's fidelity is P-xoshiro (sweep.c)
         if (strstr(fidelity, "-xoshiro")) return fail("--data-rng: the fidelity '%s' names the stream already", fidelity);
         if (!strcmp(data_rng, "xoshiro")) {
@@ -183,6 +191,7 @@ int cmd_sweep(int argc, char **argv) {
     }
     int32_t total = tm_sweep_jobs(preset, fidelity);
     if (total < 0) { fprintf(stderr, "toymoe: --%s\n", tm_last_error() + 7); return 2; }
+    const int32_t jobs_all = total;
     if (limit > 0 && limit < total) total = (int32_t)limit;
     // Restart: skip the jobs already in the output file; a torn line (an interrupted write)
     // leaves its job to do, and the results go on from a fresh line.
@@ -197,7 +206,14 @@ int cmd_sweep(int argc, char **argv) {
             int count = members(line, ms, 16);
             const member *p = find(ms, count, "preset"), *fi = find(ms, count, "fidelity");
             line_no++;
-            if (p && fi && (!is_string(p, preset) || !is_string(fi, fidelity))) {
+            if (find(ms, count, "jobs_total")) {
+                fprintf(stderr, "toymoe: --out: %s is the output of toymoe merge, not of toymoe sweep --out\n", out_path);
+                free(line); fclose(f); free(done);
+                return 2;
+            }
+            // a torn line, or none of a sweep's (merge skips them too): its job, if any, is to do
+            if (!whole_object(line) || !p || !fi || !find(ms, count, "job")) { free(line); continue; }
+            if (!is_string(p, preset) || !is_string(fi, fidelity)) {
                 fprintf(stderr, "toymoe: --out: %s holds results of another sweep (%.*s %.*s, not %s %s)\n", out_path,
                         p->val_len < 40 ? p->val_len : 40, p->val, fi->val_len < 40 ? fi->val_len : 40, fi->val, preset, fidelity);
                 free(line); fclose(f); free(done);
@@ -218,14 +234,18 @@ int cmd_sweep(int argc, char **argv) {
     }
     if (only) {  // a job not listed counts as done
         char *wanted = calloc((size_t)total, 1);
-        for (const char *p = only; *p;) {
-            char *end;
-            long a = strtol(p, &end, 10), b = a;
-            if (end == p) { free(wanted); free(done); return fail("--jobs: must be a list like 0,5,10-19, got '%s'", only); }
-            if (*end == '-') b = strtol(end + 1, &end, 10);
-            for (long j = a; j <= b && j < total; j++) if (j >= 0) wanted[j] = 1;
-            p = *end == ',' ? end + 1 : end;
-            if (*end && *end != ',') { free(wanted); free(done); return fail("--jobs: must be a list like 0,5,10-19, got '%s'", only); }
+        for (const char *p = only;;) {  // items J or A-B, A <= B, jobs of the sweep (--limit may drop some)
+            char *end = (char *)p;
+            long a = *p >= '0' && *p <= '9' ? strtol(p, &end, 10) : -1, b = a;
+            if (a >= 0 && *end == '-') b = end[1] >= '0' && end[1] <= '9' ? strtol(end + 1, &end, 10) : -1;
+            if (a < 0 || b < a || b >= jobs_all || (*end && *end != ',')) {
+                free(wanted); free(done);
+                fprintf(stderr, "toymoe: --jobs: must be a list like 0,5,10-19 of jobs in [0, %d], got '%.40s'\n", jobs_all - 1, only);
+                return 2;
+            }
+            for (long j = a; j <= b && j < total; j++) wanted[j] = 1;
+            if (!*end) break;
+            p = end + 1;
         }
         for (int32_t j = 0; j < total; j++) done[j] |= !wanted[j];
         free(wanted);
@@ -290,6 +310,7 @@ int cmd_sweep(int argc, char **argv) {
 
 // ---- merge
 typedef struct { long job, cell; double loss; char *line; } result;
+typedef struct { size_t best, runs; double mean; } cell;  // best: its best run in rs; mean: NaN if none finished
 
 static int by_job(const void *a, const void *b) {
     long x = ((const result *)a)->job, y = ((const result *)b)->job;
@@ -298,13 +319,66 @@ static int by_job(const void *a, const void *b) {
 
 static int is_scalar(const member *mb) { return mb->val[0] != '{' && mb->val[0] != '['; }
 
+// A CSV field from a JSON scalar: a string without its quotes (its escapes as they are),
+// quoted when it holds a comma or a quote (RFC 4180).
+static void csv_field(FILE *csv, const member *mb) {
+    const char *v = mb->val;
+    int len = mb->val_len;
+    if (v[0] != '"') { fprintf(csv, "%.*s", len, v); return; }
+    v++, len -= 2;
+    if (!memchr(v, ',', (size_t)len) && !memchr(v, '"', (size_t)len)) { fprintf(csv, "%.*s", len, v); return; }
+    fputc('"', csv);
+    for (int i = 0; i < len; i++) { if (v[i] == '"') fputc('"', csv); fputc(v[i], csv); }
+    fputc('"', csv);
+}
+
+// The cells as CSV: runs, mean_final_loss and the scalar members of the best run. The columns
+// are every such member of any cell, in order of first appearance: architectures with more
+// experts have more per-expert members, and a failed run has others; a cell without one
+// leaves it empty.
+static void write_cells_csv(FILE *csv, const result *rs, const cell *cells, size_t ncells) {
+    enum { MAX_COLUMNS = 1024 };
+    const char *key[MAX_COLUMNS];
+    int key_len[MAX_COLUMNS], ncols = 0;
+    member ms[256];
+    for (size_t c = 0; c < ncells; c++) {
+        int n = members(rs[cells[c].best].line, ms, 256);
+        for (int q = 0; q < n && ncols < MAX_COLUMNS; q++) {
+            if (!is_scalar(&ms[q])) continue;
+            int known = 0;
+            for (int k = 0; k < ncols && !known; k++)
+                known = key_len[k] == ms[q].key_len && !memcmp(key[k], ms[q].key, (size_t)key_len[k]);
+            if (!known) { key[ncols] = ms[q].key; key_len[ncols++] = ms[q].key_len; }
+        }
+    }
+    fprintf(csv, "runs,mean_final_loss");
+    for (int k = 0; k < ncols; k++) fprintf(csv, ",%.*s", key_len[k], key[k]);
+    fprintf(csv, "\n");
+    for (size_t c = 0; c < ncells; c++) {
+        int n = members(rs[cells[c].best].line, ms, 256);
+        fprintf(csv, "%zu,%.9g", cells[c].runs, cells[c].mean);
+        for (int k = 0; k < ncols; k++) {
+            fputc(',', csv);
+            for (int q = 0; q < n; q++)
+                if (key_len[k] == ms[q].key_len && !memcmp(key[k], ms[q].key, (size_t)key_len[k])) { csv_field(csv, &ms[q]); break; }
+        }
+        fprintf(csv, "\n");
+    }
+}
 int cmd_merge(int argc, char **argv) {
     const char *json_path = NULL, *csv_path = NULL;
     int nfiles = 0;
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--json") && i + 1 < argc) json_path = argv[++i];
-        else if (!strcmp(argv[i], "--csv") && i + 1 < argc) csv_path = argv[++i];
+        int file_flag = !strcmp(argv[i], "--json") || !strcmp(argv[i], "--csv");
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            free(files);
+            printf("usage: toymoe merge [--json OUT] [--csv OUT] FILE...   (the .jsonl files of toymoe sweep --out)\n");
+            return 0;
+        }
+        if (file_flag && i + 1 >= argc) { free(files); return fail("%s needs a file name", argv[i]); }
+        if (!strcmp(argv[i], "--json")) json_path = argv[++i];
+        else if (!strcmp(argv[i], "--csv")) csv_path = argv[++i];
         else if (!strncmp(argv[i], "--", 2)) { free(files); return fail("unknown flag %s (toymoe merge [--json OUT] [--csv OUT] FILE...)", argv[i]); }
         else files[nfiles++] = argv[i];
     }
@@ -320,6 +394,13 @@ int cmd_merge(int argc, char **argv) {
             member ms[256];
             int n = members(line, ms, 256);
             const member *job = find(ms, n, "job"), *p = find(ms, n, "preset"), *fi = find(ms, n, "fidelity");
+            if (find(ms, n, "jobs_total")) {
+                fprintf(stderr, "toymoe: merge: %s is the output of toymoe merge: merge the .jsonl files of toymoe sweep --out\n", files[f]);
+                free(line); fclose(in); free(files);
+                for (size_t i = 0; i < count; i++) free(rs[i].line);
+                free(rs);
+                return 2;
+            }
             if (!job || !p || !fi || !whole_object(line)) { free(line); continue; }  // a torn line from an interrupted run
             if (!preset[0]) {
                 snprintf(preset, sizeof preset, "%.*s", p->val_len - 2, p->val + 1);
@@ -349,6 +430,7 @@ int cmd_merge(int argc, char **argv) {
         fclose(in);
     }
     free(files);
+    if (!count) { free(rs); return fail("%s", "merge: no sweep results in the files (the lines of toymoe sweep --out)"); }
     qsort(rs, count, sizeof *rs, by_job);
     size_t unique = 0;  // a job run twice (overlapping shards) counts once
     for (size_t i = 0; i < count; i++) {
@@ -364,7 +446,8 @@ int cmd_merge(int argc, char **argv) {
     for (size_t i = 0; i < count; i++) fprintf(json, "%s%s\n", rs[i].line, i + 1 < count ? "," : "");
     fprintf(json, "],\"cells\":[\n");
     // Best run per cell by last-step loss (the paper's best-of-N), with the mean over runs.
-    int header = 0;
+    cell *cells = malloc(count * sizeof *cells);
+    size_t ncells = 0;
     for (size_t i = 0; i < count;) {
         size_t j = i, best = i;
         double sum = 0;
@@ -373,29 +456,18 @@ int cmd_merge(int argc, char **argv) {
             if (rs[j].loss < rs[best].loss) best = j;
             if (isfinite(rs[j].loss)) { sum += rs[j].loss; finite++; }
         }
+        cells[ncells++] = (cell){best, j - i, finite ? sum / finite : NAN};
         member ms[256];
         int n = members(rs[best].line, ms, 256);
         if (finite) fprintf(json, "{\"runs\":%zu,\"mean_final_loss\":%.9g", j - i, sum / finite);
         else fprintf(json, "{\"runs\":%zu,\"mean_final_loss\":null", j - i);  // every run failed; JSON has no NaN
-        if (csv && !header) {
-            fprintf(csv, "runs,mean_final_loss");
-            for (int q = 0; q < n; q++) if (is_scalar(&ms[q])) fprintf(csv, ",%.*s", ms[q].key_len, ms[q].key);
-            fprintf(csv, "\n");
-            header = 1;
-        }
-        if (csv) fprintf(csv, "%zu,%.9g", j - i, finite ? sum / finite : NAN);
-        for (int q = 0; q < n; q++) {
-            if (!is_scalar(&ms[q])) continue;
-            fprintf(json, ",\"%.*s\":%.*s", ms[q].key_len, ms[q].key, ms[q].val_len, ms[q].val);
-            const char *v = ms[q].val;
-            int len = ms[q].val_len;
-            if (v[0] == '"') { v++; len -= 2; }
-            if (csv) fprintf(csv, ",%.*s", len, v);
-        }
+        for (int q = 0; q < n; q++)
+            if (is_scalar(&ms[q])) fprintf(json, ",\"%.*s\":%.*s", ms[q].key_len, ms[q].key, ms[q].val_len, ms[q].val);
         fprintf(json, "}%s\n", j < count ? "," : "");
-        if (csv) fprintf(csv, "\n");
         i = j;
     }
+    if (csv) write_cells_csv(csv, rs, cells, ncells);
+    free(cells);
     fprintf(json, "]}\n");
     if (json != stdout) fclose(json);
     if (csv) fclose(csv);

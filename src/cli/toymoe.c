@@ -34,7 +34,7 @@ static void usage(FILE *out) {
             "  --history-every K    loss history entry every K steps (default: steps/100, at least 1)\n"
             "  --weights            include W, b and router in the JSON result\n"
             "  --metrics            include the metrics (SPEC section 6) in the JSON result\n"
-            "  --samples N          fresh samples for the routing metrics (default 8192)\n"
+            "  --samples N          fresh samples for the routing metrics (default 8192; sweep: 1024)\n"
             "  --quiet              no progress on stderr\n"
             "config fields (flag = field name with '-' for '_'):\n");
     char help[256];

@@ -159,7 +159,7 @@ export function mergeParts(lines, { jobsTotal }) {
   const json = [`{"preset":"${preset ?? ''}","fidelity":"${fidelity ?? ''}","jobs_total":${jobsTotal},"models_done":${uniq.length},"models":[\n`];
   uniq.forEach((r, i) => json.push(`${r.line}${i + 1 < uniq.length ? ',' : ''}\n`));
   json.push('],"cells":[\n');
-  const csv = [];
+  const cells = [];
   for (let i = 0; i < uniq.length;) {
     let j = i, best = i, sum = 0, finite = 0;
     for (; j < uniq.length && uniq[j].cell === uniq[i].cell; j++) {
@@ -168,13 +168,30 @@ export function mergeParts(lines, { jobsTotal }) {
     }
     const mean = finite ? sum / finite : NaN;
     const scalars = members(uniq[best].line).filter(([, v]) => v[0] !== '{' && v[0] !== '[');
-    if (!csv.length) csv.push(`runs,mean_final_loss${scalars.map(([k]) => `,${k}`).join('')}\n`);
     json.push(`{"runs":${j - i},"mean_final_loss":${finite ? cfmt(mean, 9) : 'null'}${scalars.map(([k, v]) => `,"${k}":${v}`).join('')}}${j < uniq.length ? ',' : ''}\n`);
-    csv.push(`${j - i},${cfmt(mean, 9)}${scalars.map(([, v]) => `,${v[0] === '"' ? v.slice(1, -1) : v}`).join('')}\n`);
+    cells.push({ runs: j - i, mean, scalars });
     i = j;
   }
   json.push(']}\n');
+  // The CSV's columns: every scalar member of any cell's best run, in order of first appearance
+  // (architectures with more experts have more per-expert members, a failed run has others);
+  // a cell without one leaves it empty (sweep_cmd.c write_cells_csv).
+  const columns = [...new Set(cells.flatMap((c) => c.scalars.map(([k]) => k)))];
+  const csv = cells.length ? [`runs,mean_final_loss${columns.map((k) => `,${k}`).join('')}\n`] : [];
+  for (const c of cells) {
+    const value = new Map(c.scalars);
+    csv.push(`${c.runs},${cfmt(c.mean, 9)}${columns.map((k) => `,${csvField(value.get(k))}`).join('')}\n`);
+  }
   return { json, csv };
+}
+
+// A CSV field from a JSON scalar's text: a string without its quotes (its escapes as they are),
+// quoted when it holds a comma or a quote (RFC 4180); '' for a missing member.
+function csvField(v) {
+  if (v === undefined) return '';
+  if (v[0] !== '"') return v;
+  const s = v.slice(1, -1);
+  return /[,"]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** merge() with the parts joined: {json: string, csv: string}. */
