@@ -423,6 +423,14 @@ test('a non-finite loss pauses training and names lr and weight_decay', { skip }
   assert.ok(msgs.some((t) => /non-finite/.test(t) && /\blr\b/.test(t) && /weight_decay/.test(t)), msgs.join(' | '));
   assert.ok(await page.locator('#btn-train').isDisabled());
   assert.match(await page.getAttribute('#f-lr', 'class'), /attention/);
+  // exporting the diverged run says why it cannot, at once (not after the 30 s wait for an answer)
+  await page.click('#btn-export-run');
+  let failed = [];
+  for (let i = 0; i < 50 && !failed.length; i++) {
+    await page.waitForTimeout(100);
+    failed = (await hook(page, 'messages')).filter((t) => /^Export failed: metrics: /.test(t));
+  }
+  assert.equal(failed.length, 1, (await hook(page, 'messages')).join(' | '));
   await page.fill('#f-lr', '0.001');
   await page.press('#f-lr', 'Enter');
   await page.waitForFunction(() => document.body.dataset.status === 'idle');

@@ -79,3 +79,18 @@ test('every image in docs/ says which command makes it (docs/architecture.md)', 
   const listed = (p) => table.includes(`\`${p}\``) || table.includes(`\`${dirname(p)}/\``);
   assert.deepEqual(images.filter((p) => !listed(p)), [], 'images without their command in docs/architecture.md');
 });
+
+// Not a doc link, but the same parser: C can refuse a value that passed the page's own range
+// check (beta2 must stay below 1 as a float); only that field falls back, not the whole preset.
+test('a URL value C refuses falls back alone, with one message', () => {
+  const { state, messages } = parseQuery('?preset=fig2&beta2=0.99999999&n=30&lr=0.003', table);
+  assert.equal(messages.length, 1, messages.join(' | '));
+  assert.match(messages[0], /^beta2: .* — using 0\.999$/);
+  assert.equal(state.config.beta2, 0.999);
+  assert.equal(state.config.n, 30, 'the other values stay');
+  assert.equal(state.config.lr, 0.003);
+  // an oversized model still falls back to the preset's sizes
+  const big = parseQuery('?preset=fig2&n=4096&m=4096&batch=65536&lr=0.003', table);
+  assert.match(big.messages.join(' | '), /using the sizes of the preset instead/);
+  assert.equal(big.state.config.lr, 0.003);
+});

@@ -98,9 +98,12 @@ function onWorkerMessage(worker, msg) {
       if (msg.gen !== app.gen) return;
       onNonfinite(msg);
       break;
-    case 'export':
-      app.exports.shift()?.resolve(msg.run);
+    case 'export': {
+      const req = app.exports.shift();
+      if (typeof msg.error === 'string') req?.reject(new Error(msg.error));
+      else req?.resolve(msg.run);
       break;
+    }
     case 'error':
       if (msg.code === 'load') {
         app.failed = true;

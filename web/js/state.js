@@ -145,13 +145,14 @@ export function crossCheck(config, table) {
   }
   if (table?.validate) {
     const r = table.validate(config);
-    if (!r.ok) return r.errors.map((e) => ({ field: e.field === 'k' ? 'k' : 'config', message: e.message }));
+    if (!r.ok) return r.errors.map((e) => ({ field: e.field, code: e.code, message: e.message }));
   }
   return [];
 }
 
 // Repair a config after crossCheck failures: k falls back to its default (always <= experts
-// when valid), a memory overflow falls back to the sizes of `fallback`.
+// when valid), a memory overflow to the sizes of `fallback`, any other field to fallback's
+// value (C's rules can be stricter than checkValue's: beta2 must stay below 1 as a float).
 function repair(config, fallback, table, messages) {
   for (let i = 0; i < 3; i++) {
     const errs = crossCheck(config, table);
@@ -161,6 +162,9 @@ function repair(config, fallback, table, messages) {
       const k = Math.min(table.byName.get('k').default, config.experts);
       messages.push(`${e.message} — using ${k}`);
       config.k = k;
+    } else if (e.code !== 'memory' && e.field in fallback && config[e.field] !== fallback[e.field]) {
+      messages.push(`${e.message} — using ${shown(fallback[e.field])}`);
+      config[e.field] = fallback[e.field];
     } else {
       messages.push(`${e.message} — using the sizes of the preset instead`);
       for (const name of ['n', 'm', 'experts', 'k', 'batch']) config[name] = fallback[name];

@@ -18,7 +18,7 @@
 //       status: 'idle' | 'training' | 'paused' | 'finished' | 'nonfinite'; metrics/regions only when new
 //   {type: 'nonfinite', gen, message, step}
 //   {type: 'error', message, field, code}
-//   {type: 'export', run}
+//   {type: 'export', run} or {type: 'export', error} when it failed
 import { loadLab } from './engine.js';
 
 const CHUNK_MS = 25;           // target wall time of one training chunk
@@ -233,7 +233,13 @@ const handlers = {
     const s = Number(msg.stepsPerSecond);
     stepsPerSecond = s > 0 ? s : Infinity;
   },
-  export: () => post({ type: 'export', run: exportRun() }),
+  export: () => {
+    // a failure answers the request itself (a diverged run's metrics are refused), so the page
+    // does not wait for its timeout
+    let run;
+    try { run = exportRun(); } catch (err) { post({ type: 'export', error: String(err?.message ?? err) }); return; }
+    post({ type: 'export', run });
+  },
   snapshot: () => finalSnapshot(),
 };
 
