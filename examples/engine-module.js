@@ -5,7 +5,8 @@
 import { loadLab } from '../web/js/engine.js';
 
 const $ = (id) => document.getElementById(id);
-const requested = Number(new URLSearchParams(location.search).get('steps') ?? 2000);
+const stepsParam = new URLSearchParams(location.search).get('steps');
+const requested = stepsParam === null || stepsParam.trim() === '' ? 2000 : Number(stepsParam);  // '' is no value, not 0
 
 async function main() {
   const lab = await loadLab();   // fetches ../build/toymoe.wasm relative to engine.js

@@ -293,6 +293,7 @@ test('an embedded lab obeys postMessage commands and validates them', { skip }, 
   await frame.waitForFunction(() => window.__toymoe.state.config.seed === 4);
   const msgs = await frame.evaluate(() => window.__toymoe.messages);
   assert.ok(msgs.some((t) => t.startsWith('n:')) && msgs.some((t) => t.startsWith('k:')), msgs.join(' | '));
+  assert.ok(msgs.some((t) => t === "message: unknown parameter 'evil' ignored"), msgs.join(' | '));
   const state = await frame.evaluate(() => window.__toymoe.state);
   assert.equal(state.preset, 'fig5-xavier', 'set changes only what it names');
   assert.equal(state.config.n, 2);
@@ -300,6 +301,31 @@ test('an embedded lab obeys postMessage commands and validates them', { skip }, 
   assert.equal(await frame.evaluate(() => document.querySelectorAll('script').length), 2);
   await page.evaluate(() => document.getElementById('lab').contentWindow.postMessage({ toymoe: 1, action: 'train' }, '*'));
   await frame.waitForFunction(() => document.body.dataset.status === 'finished', null, { timeout: 30000 });
+  await page.close();
+});
+
+test('messages a host sends on the iframe\'s load event, before the lab is ready, are carried out', { skip }, async () => {
+  const page = await context.newPage();
+  const hostURL = `${server.url}__host-early.html`;
+  await page.route(hostURL, (r) => r.fulfill({ contentType: 'text/html',
+    body: '<!doctype html><iframe id="lab" src="/?preset=fig5-xavier&steps=100&embed=1&view=loss" width="600" height="400" ' +
+      'onload="this.contentWindow.postMessage({toymoe: 1, action: \'set\', state: {config: {seed: 7}}}, \'*\'); ' +
+      'this.contentWindow.postMessage({toymoe: 1, action: \'train\'}, \'*\')"></iframe>' }));
+  await page.goto(hostURL);
+  const frame = page.frame({ url: /embed=1/ });
+  await frame.waitForFunction(() => document.body.dataset.status === 'finished', null, { timeout: 30000 });
+  assert.equal(await frame.evaluate(() => window.__toymoe.state.config.seed), 7);
+  // a train message after a non-finite stop is refused like the disabled button: still usable
+  await page.evaluate(() => document.getElementById('lab').contentWindow.postMessage(
+    { toymoe: 1, action: 'set', state: { config: { lr: 10, weight_decay: 10 } } }, '*'));
+  await frame.waitForFunction(() => window.__toymoe.state.config.lr === 10 && document.body.dataset.status === 'idle');
+  await page.evaluate(() => document.getElementById('lab').contentWindow.postMessage({ toymoe: 1, action: 'train' }, '*'));
+  await frame.waitForFunction(() => document.body.dataset.status === 'nonfinite', null, { timeout: 30000 });
+  await page.evaluate(() => document.getElementById('lab').contentWindow.postMessage({ toymoe: 1, action: 'train' }, '*'));
+  await page.waitForTimeout(300);
+  assert.equal(await frame.evaluate(() => document.body.dataset.status), 'nonfinite');
+  await page.evaluate(() => document.getElementById('lab').contentWindow.postMessage({ toymoe: 1, action: 'reset' }, '*'));
+  await frame.waitForFunction(() => document.body.dataset.status === 'idle', null, { timeout: 30000 });
   await page.close();
 });
 

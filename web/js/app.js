@@ -433,26 +433,40 @@ function wireShare() {
 }
 
 // postMessage API: {toymoe: 1, action: 'train'|'pause'|'step'|'reset'|'set', state?: {...}} from the parent frame.
+// A host may send on the iframe's load event, before the lab is ready: those messages wait
+// here (from the module's first run) and are handled once the first model exists.
+const earlyMessages = [];
+const keepEarly = (e) => { if (earlyMessages.length < 64) earlyMessages.push(e); };
+window.addEventListener('message', keepEarly);
+
 function wireMessages() {
-  window.addEventListener('message', (e) => {
-    if (window.parent === window || e.source !== window.parent) return;
-    const d = e.data;
-    if (!d || typeof d !== 'object' || d.toymoe !== 1) return;
-    switch (d.action) {
-      case 'train': if (app.status !== 'training') onTrain(); break;
-      case 'pause': if (app.status === 'training') onTrain(); break;
-      case 'step': send({ type: 'step', count: 1 }); break;
-      case 'reset': createModel(); break;
-      case 'set': {
-        const { state, messages } = parseObject(d.state, app.table, 'message', app.state);
-        sayAll(messages);
-        applyState({ ...state, embed: app.state.embed, view: app.state.view });
-        break;
-      }
-      default:
-        say(`message: unknown action '${String(d.action).slice(0, 40)}' ignored`);
+  window.removeEventListener('message', keepEarly);
+  window.addEventListener('message', onMessage);
+}
+
+function replayEarlyMessages() {
+  for (const e of earlyMessages.splice(0)) onMessage(e);
+}
+
+function onMessage(e) {
+  if (window.parent === window || e.source !== window.parent) return;
+  const d = e.data;
+  if (!d || typeof d !== 'object' || d.toymoe !== 1) return;
+  switch (d.action) {
+    // as the Train button, which is disabled after a non-finite stop or a failed start
+    case 'train': if (!['training', 'nonfinite', 'failed'].includes(app.status)) onTrain(); break;
+    case 'pause': if (app.status === 'training') onTrain(); break;
+    case 'step': send({ type: 'step', count: 1 }); break;
+    case 'reset': createModel(); break;
+    case 'set': {
+      const { state, messages } = parseObject(d.state, app.table, 'message', app.state);
+      sayAll(messages);
+      applyState({ ...state, embed: app.state.embed, view: app.state.view });
+      break;
     }
-  });
+    default:
+      say(`message: unknown action '${String(d.action).slice(0, 40)}' ignored`);
+  }
 }
 
 // ------------------------------------------------------------------ export / load
@@ -612,6 +626,7 @@ async function main() {
   wireMessages();
   applyState(state, { keepModel: true });
   createModel();
+  replayEarlyMessages();
   if (!embed && hash.startsWith('#sweep=')) await openSweepModel(lab, hash);
   document.body.dataset.ready = '1';
 }

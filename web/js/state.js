@@ -251,8 +251,10 @@ export function parseObject(obj, table, source = 'file', base = null) {
   const state = base && obj.preset === undefined ? cloneState(base) : startFrom(table, obj.preset, messages, source);
   const entries = [];
   for (const [name, v] of Object.entries(obj)) {
-    if (name === 'config') continue;
+    if (name === 'config' || name === 'preset') continue;
     if (table.byName.has(name)) entries.push([name, v]);
+    // a message holds settings only (a run file holds more: weights, history)
+    else if (source === 'message') messages.push(`${source}: unknown parameter '${shown(name)}' ignored`);
   }
   if (obj.config !== undefined) {
     if (obj.config === null || typeof obj.config !== 'object' || Array.isArray(obj.config)) {
