@@ -113,12 +113,20 @@ void tm_config_defaults(tm_config *c) {
     for (int i = 0; i < NFIELDS; i++) store(c, &fields[i], fields[i].def);
 }
 
+// Ends s (holding at least cap - 1 bytes) with "..." within cap bytes, cut before a whole
+// UTF-8 character: a message never ends in half a character.
+static void clip(char *s, size_t cap) {
+    size_t cut = cap - 4;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+    memcpy(s + cut, "...", 4);
+}
+
 // Shown values are clipped so hostile input cannot flood the message, and
 // control characters become '?' so it stays one line.
 static void shown(const char *value, char *out, size_t cap) {
     size_t n = strlen(value);
     if (n + 1 <= cap) memcpy(out, value, n + 1);
-    else { memcpy(out, value, cap - 4); memcpy(out + cap - 4, "...", 4); }
+    else { memcpy(out, value, cap - 1); clip(out, cap); }
     for (char *ch = out; *ch; ch++) if ((unsigned char)*ch < 0x20 || *ch == 0x7f) *ch = '?';
 }
 
@@ -204,11 +212,10 @@ int tm_config_parse_json(tm_config *c, const char *json) {
     for (;;) {
         skip_ws(&q);
         if (!read_string(&q, key, sizeof key, &too_long)) return tm_fail(TM_ERR_ARG, "config: expected a quoted field name");
-        if (too_long) {
-            char got[40];
+        if (too_long) {  // 32 bytes and "...", as web/js/engine.js shows it
+            char got[36];
             shown(key, got, sizeof got);
-            got[32] = 0;
-            return tm_fail(TM_ERR_ARG, "config: unknown field '%s...'", got);
+            return tm_fail(TM_ERR_ARG, "config: unknown field '%s'", got);
         }
         const field *f = find_field(key);
         if (!f) {
@@ -223,7 +230,7 @@ int tm_config_parse_json(tm_config *c, const char *json) {
         int quoted = *q.s == '"';
         if (quoted) {
             if (!read_string(&q, value, sizeof value, &too_long)) return tm_fail(TM_ERR_ARG, "%s: unterminated string", key);
-            if (too_long) strcpy(value + sizeof value - 4, "...");
+            if (too_long) clip(value, sizeof value);
         } else {
             size_t n = 0;
             too_long = 0;
@@ -233,7 +240,7 @@ int tm_config_parse_json(tm_config *c, const char *json) {
                 q.s++;
             }
             value[n] = 0;
-            if (too_long) strcpy(value + sizeof value - 4, "...");  // never a number: refused below
+            if (too_long) clip(value, sizeof value);  // never a number: refused below
             if (n == 0) return tm_fail(TM_ERR_ARG, "%s: missing value", key);
         }
         int rc = set_field(c, f, value, quoted);

@@ -55,6 +55,23 @@ int main(void) {
     strcpy(longkey + 302, "\":1}");
     expect_error(longkey, "unknown field 'aaaa");
     CHECK(strlen(tm_last_error()) < 120, "message stays short: %zu", strlen(tm_last_error()));
+    // a long value or name of multibyte characters is cut before a whole character, at any offset
+    for (int lead = 0; lead < 3; lead++) {
+        char json[512], inner[300] = "";
+        for (int i = 0; i < lead; i++) strcat(inner, "a");
+        for (int i = 0; i < 60; i++) strcat(inner, "\xe2\x82\xac");  // the euro sign, 3 bytes
+        snprintf(json, sizeof json, lead == 1 ? "{\"%s\":1}" : "{\"bias_init\":\"%s\"}", inner);
+        CHECK(tm_config_check(json) == TM_ERR_ARG, "multibyte %d: refused", lead);
+        const unsigned char *e = (const unsigned char *)tm_last_error();
+        int valid = 1;  // every lead byte has its continuation bytes
+        for (size_t i = 0; e[i]; ) {
+            int len = e[i] < 0x80 ? 1 : (e[i] & 0xE0) == 0xC0 ? 2 : (e[i] & 0xF0) == 0xE0 ? 3 : (e[i] & 0xF8) == 0xF0 ? 4 : 0;
+            for (int k = 1; k < len && valid; k++) valid = (e[i + k] & 0xC0) == 0x80;
+            if (!len || !valid) { valid = 0; break; }
+            i += (size_t)len;
+        }
+        CHECK(valid && strstr((const char *)e, "..."), "multibyte %d: valid UTF-8, cut: '%s'", lead, (const char *)e);
+    }
     // Found by fuzz_api (docs/robustness.md): messages stay one line; values that
     // float rounds to a NaN-making AdamW are refused; over-long numbers are not
     // silently cut; the normalised config round-trips exactly.
