@@ -111,12 +111,11 @@ static int whole_object(const char *line) {
     return 0;
 }
 
-// The job whose result line is, if the line is whole and starts with that job's text in the
-// current plan; TORN for a line cut short, OTHER_PLAN for one an older toymoe wrote for other
-// settings (e.g. the xoshiro stream's layout 1: other draws from the same seed; sweep.c).
-enum { TORN = -1, OTHER_PLAN = -2 };
+// The job whose result a whole line is, if it starts with that job's text in the current
+// plan; OTHER_PLAN for a line an older toymoe wrote for other settings (e.g. the xoshiro
+// stream's layout 1: other draws from the same seed; sweep.c).
+enum { OTHER_PLAN = -2 };
 static long result_job(const char *line, const char *preset, const char *fidelity) {
-    if (!whole_object(line)) return TORN;
     member ms[8];
     int count = members(line, ms, 8);
     long job = number(find(ms, count, "job"), -1);
