@@ -393,29 +393,26 @@ int cmd_merge(int argc, char **argv) {
             member ms[256];
             int n = members(line, ms, 256);
             const member *job = find(ms, n, "job"), *p = find(ms, n, "preset"), *fi = find(ms, n, "fidelity");
+            char refused[256] = "";  // why this line stops the merge
             if (find(ms, n, "jobs_total")) {
-                fprintf(stderr, "toymoe: merge: %s is the output of toymoe merge: merge the .jsonl files of toymoe sweep --out\n", files[f]);
-                free(line); fclose(in); free(files);
-                for (size_t i = 0; i < count; i++) free(rs[i].line);
-                free(rs);
-                return 2;
-            }
-            if (!job || !p || !fi || !whole_object(line)) { free(line); continue; }  // a torn line from an interrupted run
-            if (!preset[0]) {
+                snprintf(refused, sizeof refused, "%s is the output of toymoe merge: merge the .jsonl files of toymoe sweep --out",
+                         files[f]);
+            } else if (!job || !p || !fi || !whole_object(line)) {  // a torn line from an interrupted run
+                free(line);
+                continue;
+            } else if (!preset[0]) {
                 snprintf(preset, sizeof preset, "%.*s", p->val_len - 2, p->val + 1);
                 snprintf(fidelity, sizeof fidelity, "%.*s", fi->val_len - 2, fi->val + 1);
             } else if (!is_string(p, preset) || !is_string(fi, fidelity)) {
                 // one merge is one sweep: fidelities differ in protocol or data stream
-                fprintf(stderr, "toymoe: merge: %s holds a result of another sweep (%.*s %.*s, not %s %s)\n", files[f],
-                        p->val_len < 40 ? p->val_len : 40, p->val, fi->val_len < 40 ? fi->val_len : 40, fi->val, preset, fidelity);
-                free(line); fclose(in); free(files);
-                for (size_t i = 0; i < count; i++) free(rs[i].line);
-                free(rs);
-                return 2;
+                snprintf(refused, sizeof refused, "%s holds a result of another sweep (%.*s %.*s, not %s %s)", files[f],
+                         p->val_len < 40 ? p->val_len : 40, p->val, fi->val_len < 40 ? fi->val_len : 40, fi->val, preset, fidelity);
             }
-            if (result_job(line, preset, fidelity) == OTHER_PLAN) {
-                fprintf(stderr, "toymoe: merge: a line of %s is not a result of this sweep's jobs as this toymoe plans them "
-                        "(an older version wrote it, e.g. on xoshiro layout 1)\n", files[f]);
+            if (!refused[0] && result_job(line, preset, fidelity) == OTHER_PLAN)
+                snprintf(refused, sizeof refused, "a line of %s is not a result of this sweep's jobs as this toymoe plans them "
+                         "(an older version wrote it, e.g. on xoshiro layout 1)", files[f]);
+            if (refused[0]) {
+                fprintf(stderr, "toymoe: merge: %s\n", refused);
                 free(line); fclose(in); free(files);
                 for (size_t i = 0; i < count; i++) free(rs[i].line);
                 free(rs);

@@ -112,7 +112,6 @@ function onWorkerMessage(worker, msg) {
         return;
       }
       say(msg.field ? `${msg.message}` : `Engine: ${msg.message}`);
-      if (app.exports.length && /export/.test(msg.message)) app.exports.shift().reject(new Error(msg.message));
       if (app.status === 'training' && !app.snap) setStatus('idle');
       break;
     default:
