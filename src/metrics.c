@@ -54,6 +54,15 @@ static int params_finite(const tm_model *m) {
     return 1;
 }
 
+// The top expert of scores (E,); ties to the lowest index.
+static int32_t top_of(const float *scores, int32_t E) {
+    int32_t best = 0;
+    float best_s = -INFINITY;
+    for (int32_t e = 0; e < E; e++)
+        if (scores[e] > best_s) { best_s = scores[e]; best = e; }
+    return best;
+}
+
 // Top-1 expert of x (n,) by router scores; ties to the lowest index.
 static int32_t top1(const tm_model *m, const float *x) {
     int32_t best = 0;
@@ -96,7 +105,7 @@ int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len) {
     int32_t chunks = (samples + B - 1) / B, used = chunks * B;
     double loss = 0.0, *gate_sum = calloc((size_t)E, sizeof(double));
     double *alpha = calloc((size_t)E * n, sizeof(double)), *present = calloc((size_t)n, sizeof(double));
-    float *x = malloc((size_t)n * sizeof(float) * 2);
+    float *x = malloc((size_t)n * sizeof(float));
     if (!gate_sum || !alpha || !present || !x) {
         free(gate_sum); free(alpha); free(present); free(x);
         return tm_fail(TM_ERR_MEMORY, "metrics: out of memory");
@@ -131,26 +140,55 @@ int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len) {
         o[TM_MET_GLOBAL_DIM][i] = g;
     }
 
-    // Expert usage, Table 1: unchanged inputs; the expert's monosemantic
-    // features (polysemanticity < 0.2) clamped to 1; only those features on.
-    float *usage = o[TM_MET_USAGE], *xe = x + n;
+    // Expert usage, Table 1, on fresh inputs x: the top-1 expert of x; of x with expert e's
+    // monosemantic features (polysemanticity < 0.2) clamped to 1; of those features alone, all
+    // at one shared value s. Scores run along E over x's present features (routerT), so a
+    // sample costs E per present feature and clamped expert, not E * n per expert: the clamped
+    // input scores S[e,:] + the present features outside e's monosemantic set, where S[e,f] =
+    // sum of R[f,i] over that set is summed once; S[e,:] * s keeps S[e,:]'s top expert for any
+    // s > 0 (scaling by s > 0 keeps the order), and s = 0 gives all-zero scores: expert 0.
+    float *usage = o[TM_MET_USAGE];
     float p_usage = m->cfg.usage_inputs == TM_USAGE_DENSE ? 1.0f : (float)m->cfg.p;
-    int32_t *mono_count = calloc((size_t)E, sizeof(int32_t));
-    for (int32_t e = 0; e < E && mono_count; e++)
-        for (int32_t i = 0; i < n; i++) mono_count[e] += o[TM_MET_POLY][(size_t)e * n + i] < TM_USAGE_POLY_MAX;
-    for (int32_t s = 0; s < used && mono_count; s++) {
-        for (int32_t i = 0; i < n; i++) x[i] = tm_rng_uniform(&rng) < p_usage ? tm_rng_uniform(&rng) : 0.0f;
-        float shared = tm_rng_uniform(&rng);
-        usage[top1(m, x)] += 1.0f;
+    const int32_t Ep = m->Epad;
+    int32_t *mono_count = calloc((size_t)E, sizeof(int32_t)), *only_top = malloc((size_t)E * sizeof(int32_t));
+    int32_t *nz = malloc((size_t)n * sizeof(int32_t));
+    float *S = calloc((size_t)E * Ep, sizeof(float)), *score = malloc(2 * (size_t)Ep * sizeof(float));
+    int usage_ok = mono_count && only_top && nz && S && score;
+    for (int32_t e = 0; e < E && usage_ok; e++) {
+        const float *poly = o[TM_MET_POLY] + (size_t)e * n;
+        for (int32_t i = 0; i < n; i++)
+            if (poly[i] < TM_USAGE_POLY_MAX) {
+                mono_count[e]++;
+                tm_axpy(Ep, 1.0f, m->routerT + (size_t)i * Ep, S + (size_t)e * Ep);
+            }
+        only_top[e] = top_of(S + (size_t)e * Ep, E);
+    }
+    for (int32_t s = 0; s < used && usage_ok; s++) {
+        int32_t count = 0;
+        for (int32_t i = 0; i < n; i++) {
+            x[i] = tm_rng_uniform(&rng) < p_usage ? tm_rng_uniform(&rng) : 0.0f;
+            if (x[i] != 0.0f) nz[count++] = i;
+        }
+        float shared = tm_rng_uniform(&rng), *clamped = score + Ep;
+        memset(score, 0, (size_t)Ep * sizeof *score);
+        for (int32_t t = 0; t < count; t++) tm_axpy(Ep, x[nz[t]], m->routerT + (size_t)nz[t] * Ep, score);
+        int32_t top = top_of(score, E);
+        usage[top] += 1.0f;
         for (int32_t e = 0; e < E; e++) {
-            const float *poly = o[TM_MET_POLY] + (size_t)e * n;
-            for (int32_t i = 0; i < n; i++) xe[i] = poly[i] < TM_USAGE_POLY_MAX ? 1.0f : x[i];
-            usage[E + e] += top1(m, xe) == e;
-            for (int32_t i = 0; i < n; i++) xe[i] = poly[i] < TM_USAGE_POLY_MAX ? shared : 0.0f;
-            usage[2 * E + e] += top1(m, xe) == e;
+            if (mono_count[e]) {  // none: the clamped input is x itself
+                const float *poly = o[TM_MET_POLY] + (size_t)e * n;
+                memcpy(clamped, S + (size_t)e * Ep, (size_t)Ep * sizeof *clamped);
+                for (int32_t t = 0; t < count; t++)
+                    if (!(poly[nz[t]] < TM_USAGE_POLY_MAX))
+                        tm_axpy(Ep, x[nz[t]], m->routerT + (size_t)nz[t] * Ep, clamped);
+                usage[E + e] += top_of(clamped, E) == e;
+            } else {
+                usage[E + e] += top == e;
+            }
+            usage[2 * E + e] += (shared > 0.0f ? only_top[e] : 0) == e;
         }
     }
-    for (int32_t e = 0; e < E && mono_count; e++) {
+    for (int32_t e = 0; e < E && usage_ok; e++) {
         usage[e] /= (float)used;
         usage[E + e] /= (float)used;
         // No monosemantic features: the only-those-features input is undefined.
@@ -161,8 +199,8 @@ int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len) {
     sc[1] = total_capacity;
     sc[2] = (float)used;
     sc[3] = (float)(loss / chunks);
-    int ok = mono_count != NULL;
-    free(mono_count); free(gate_sum); free(alpha); free(present); free(x);
+    int ok = usage_ok;
+    free(mono_count); free(only_top); free(nz); free(S); free(score); free(gate_sum); free(alpha); free(present); free(x);
     if (!ok) return tm_fail(TM_ERR_MEMORY, "metrics: out of memory");
     // Finite but huge weights (written by a caller) can still overflow float.
     for (int32_t i = 0; i < tm_metrics_len(m); i++)

@@ -1,5 +1,7 @@
 // Metrics on weights with known answers.
 #include "check.h"
+#include "config.h"
+#include "kernels.h"
 #include "metrics.h"
 #include "model.h"
 #include "toymoe.h"
@@ -17,6 +19,52 @@ static float *metrics_of(tm_model *m, int samples) {
     return out;
 }
 #define AT(out, m, which) ((out) + tm_metrics_offset((m), (which)))
+
+// The usage metrics by their definition (SPEC, Table 1): every input built whole and scored
+// by one dot product per expert, the metrics' own draws replayed. Reports in *near the
+// samples whose top two scores of any input differ by less than 1e-4: there the fast path's other
+// summation order may pick the other expert.
+static int32_t top_by_dot(const tm_model *m, const float *x, int *near) {
+    int32_t best = 0;
+    float best_s = -INFINITY, second = -INFINITY;
+    for (int32_t e = 0; e < m->E; e++) {
+        float s = tm_dot(m->n, m->router + (size_t)e * m->n, x);
+        if (s > best_s) { second = best_s; best_s = s; best = e; }
+        else if (s > second) second = s;
+    }
+    if (best_s > second && best_s - second < 1e-4f) *near = 1;  // exact ties (all-zero input) are exact in both
+    return best;
+}
+
+static void usage_by_definition(tm_model *m, int32_t samples, const float *poly, float *usage, int *near_samples) {
+    const int32_t n = m->n, E = m->E, B = m->cfg.batch, chunks = (samples + B - 1) / B, used = chunks * B;
+    tm_rng rng;
+    tm_rng_seed(&rng, (uint64_t)m->cfg.seed, TM_STREAM_METRICS);
+    tm_batch b;
+    CHECK(tm_batch_init(&b, B, n) == TM_OK, "batch");
+    for (int32_t c = 0; c < chunks; c++) tm_batch_sample(&b, (float)m->cfg.p, &rng);
+    tm_batch_free(&b);
+    float p_usage = m->cfg.usage_inputs == TM_USAGE_DENSE ? 1.0f : (float)m->cfg.p;
+    float *x = malloc(2 * (size_t)n * sizeof *x), *xe = x + n;
+    memset(usage, 0, 3 * (size_t)E * sizeof *usage);
+    *near_samples = 0;
+    for (int32_t s = 0; s < used; s++) {
+        int near = 0;
+        for (int32_t i = 0; i < n; i++) x[i] = tm_rng_uniform(&rng) < p_usage ? tm_rng_uniform(&rng) : 0.0f;
+        float shared = tm_rng_uniform(&rng);
+        usage[top_by_dot(m, x, &near)] += 1.0f;
+        for (int32_t e = 0; e < E; e++) {
+            const float *pe = poly + (size_t)e * n;
+            for (int32_t i = 0; i < n; i++) xe[i] = pe[i] < TM_USAGE_POLY_MAX ? 1.0f : x[i];
+            usage[E + e] += top_by_dot(m, xe, &near) == e;
+            for (int32_t i = 0; i < n; i++) xe[i] = pe[i] < TM_USAGE_POLY_MAX ? shared : 0.0f;
+            usage[2 * E + e] += top_by_dot(m, xe, &near) == e;
+        }
+        *near_samples += near;
+    }
+    for (int32_t i = 0; i < 3 * E; i++) usage[i] /= (float)used;
+    free(x);
+}
 
 int main(void) {
     // Orthonormal rows: n = m = 4, W = I. FPD = 1, D = 1, polysemanticity 0.
@@ -90,6 +138,35 @@ int main(void) {
     CHECK(!memcmp(o, o2, (size_t)tm_metrics_len(m) * sizeof(float)), "metrics are deterministic");
     free(o); free(o2);
     tm_model_free(m);
+
+    // Usage against its definition on a model whose experts have no, some or all features
+    // monosemantic (zeroed rows are: polysemanticity 0), dense and sparse inputs.
+    for (int sparse = 0; sparse < 2; sparse++) {
+        m = tm_model_create(sparse ? "{\"n\":12,\"m\":3,\"experts\":6,\"k\":2,\"batch\":100,\"seed\":4,\"usage_inputs\":\"sparse\",\"p\":0.3}"
+                                   : "{\"n\":12,\"m\":3,\"experts\":6,\"k\":2,\"batch\":100,\"seed\":4}");
+        CHECK(m != NULL, "usage model: %s", tm_last_error());
+        for (int e = 0; e < 6; e++)
+            for (int i = 0; i < 12; i++)
+                if ((e == 5) || (e > 0 && (i * 7 + e) % 5 < e)) memset(m->W + ((size_t)e * 12 + i) * 3, 0, 3 * sizeof(float));
+        o = metrics_of(m, 3000);
+        float ref[18];
+        int near = 0, mono_experts = 0, partial_experts = 0;
+        usage_by_definition(m, 3000, AT(o, m, TM_MET_POLY), ref, &near);
+        for (int e = 0; e < 6; e++) {
+            int mono = 0;
+            for (int i = 0; i < 12; i++) mono += AT(o, m, TM_MET_POLY)[e * 12 + i] < TM_USAGE_POLY_MAX;
+            mono_experts += mono == 12;
+            partial_experts += mono > 0 && mono < 12;
+            if (!mono) ref[12 + e] = -1.0f;
+        }
+        CHECK(mono_experts >= 1 && partial_experts >= 2, "the model has %d all-mono and %d partly mono experts", mono_experts, partial_experts);
+        const float *u = AT(o, m, TM_MET_USAGE);
+        for (int i = 0; i < 18; i++)
+            CHECK(fabsf(u[i] - ref[i]) <= (float)near / 3000.0f + 1e-6f, "usage[%d] %g, by definition %g (%d near ties)", i, u[i], ref[i], near);
+        CHECK(near < 30, "%d samples with near ties", near);
+        free(o);
+        tm_model_free(m);
+    }
 
     // Usage: expert 0 owns feature 0 through the router. Clamping feature 0 to 1
     // moves every input to expert 0; feature 0 alone always routes there.
