@@ -449,8 +449,18 @@ test('a non-finite loss pauses training and names lr and weight_decay', { skip }
   assert.ok(msgs.some((t) => /non-finite/.test(t) && /\blr\b/.test(t) && /weight_decay/.test(t)), msgs.join(' | '));
   assert.ok(await page.locator('#btn-train').isDisabled());
   assert.match(await page.getAttribute('#f-lr', 'class'), /attention/);
-  // exporting the diverged run says why it cannot, at once (not after the 30 s wait for an answer)
-  await page.click('#btn-export-run');
+  // the diverged run exports without metrics: its weights and loss history can be looked at
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), page.click('#btn-export-run')]);
+  const runPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'toymoe-diverged-')), dl.suggestedFilename());
+  await dl.saveAs(runPath);
+  const run = JSON.parse(fs.readFileSync(runPath, 'utf8'));
+  assert.equal(run.status, 'nonfinite');
+  assert.equal(run.metrics, null);
+  assert.match(run.metricsError, /^metrics: /);
+  assert.ok(run.step > 0 && run.lossHistory.values.length > 0, `step ${run.step}`);
+  assert.equal(run.params.W.length, run.config.experts * run.config.n * run.config.m);
+  // the metrics exports say why they cannot, at once (not after the 30 s wait for an answer)
+  await page.click('#btn-export-metrics-csv');
   let failed = [];
   for (let i = 0; i < 50 && !failed.length; i++) {
     await page.waitForTimeout(100);

@@ -483,11 +483,16 @@ function wireExport() {
   $('btn-export-run').addEventListener('click', () => withRun((run) => {
     downloadText(JSON.stringify(runFile(run, app.state, app.version)), `${fileStem()}.json`, 'application/json');
   }));
+  // a diverged run has weights and a history but no metrics: say why instead of an empty file
+  const metricsOf = (run) => {
+    if (!run.metrics) throw new Error(`metrics: ${run.metricsError ?? 'none'}`);
+    return run.metrics;
+  };
   $('btn-export-metrics-json').addEventListener('click', () => withRun((run) => {
-    downloadText(JSON.stringify({ config: run.config, step: run.step, metrics: run.metrics }, null, 1), `${fileStem()}-metrics.json`, 'application/json');
+    downloadText(JSON.stringify({ config: run.config, step: run.step, metrics: metricsOf(run) }, null, 1), `${fileStem()}-metrics.json`, 'application/json');
   }));
   $('btn-export-metrics-csv').addEventListener('click', () => withRun((run) => {
-    downloadText(metricsCSV(run.metrics, run.config), `${fileStem()}-metrics.csv`, 'text/csv');
+    downloadText(metricsCSV(metricsOf(run), run.config), `${fileStem()}-metrics.csv`, 'text/csv');
   }));
   $('btn-export-weights-csv').addEventListener('click', () => withRun((run) => {
     downloadText(weightsCSV(run.params, run.config), `${fileStem()}-weights.csv`, 'text/csv');

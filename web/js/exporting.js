@@ -55,6 +55,7 @@ export function runFile(run, state, version) {
     preset: state.preset, views: state.views, config: run.config, seed: run.config.seed,
     step: run.step, loss: Number.isFinite(run.loss) ? run.loss : null, status: run.status,
     lossHistory: run.lossHistory, params: run.params, metrics: run.metrics,
+    ...(run.metricsError ? { metricsError: run.metricsError } : {}),
   };
 }
 

@@ -203,12 +203,20 @@ function create(config, params, loadedBase, generation = gen) {
 function exportRun() {
   if (!model) throw new Error('export: no model yet');
   const p = model.params();
-  const metrics = model.metrics({ samples: METRICS_FINAL });
+  // A diverged run's weights are refused by the metrics; the run is still exported without
+  // them, so its weights and loss history can be looked at (non-finite values become null).
+  let metrics = null, metricsError;
+  try {
+    metrics = model.metrics({ samples: METRICS_FINAL });
+  } catch (err) {
+    if (status !== 'nonfinite') throw err;
+    metricsError = String(err?.message ?? err);
+  }
   const h = history();
   return {
     config: model.config, step: totalStep(), loss: model.lastLoss, status,
     lossHistory: { stride: h.stride, values: Array.from(h.values, (v) => (Number.isFinite(v) ? v : null)) },
-    metrics,
+    metrics, ...(metricsError ? { metricsError } : {}),
     params: { W: Array.from(p.W), b: Array.from(p.b), router: Array.from(p.router) },
   };
 }
@@ -234,8 +242,7 @@ const handlers = {
     stepsPerSecond = s > 0 ? s : Infinity;
   },
   export: () => {
-    // a failure answers the request itself (a diverged run's metrics are refused), so the page
-    // does not wait for its timeout
+    // a failure answers the request itself, so the page does not wait for its timeout
     let run;
     try { run = exportRun(); } catch (err) { post({ type: 'export', error: String(err?.message ?? err) }); return; }
     post({ type: 'export', run });
