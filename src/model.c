@@ -27,7 +27,7 @@ uint64_t tm_model_memory_bytes(const tm_config *c) {
                     + 2 * k * n + 2 * k * m + 2 * n + 3 * (E + 3) + 5 * m + k + B * E + B * k + n + 3  // scratch
                     + HISTORY_CAP
                     + E * n * n + 6 * E * n + 5 * E + n + 4  // the metrics a caller will ask for
-                    + 2 * E * n + 3 * E + 4 * n;             // and their workspace (doubles: 2 floats)
+                    + 2 * E * n + E * (E + 3) + 9 * E + 4 * n + 6;  // and their workspace (doubles: 2 floats)
     return floats * sizeof(float);
 }
 
