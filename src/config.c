@@ -130,23 +130,46 @@ static void shown(const char *value, char *out, size_t cap) {
     for (char *ch = out; *ch; ch++) if ((unsigned char)*ch < 0x20 || *ch == 0x7f) *ch = '?';
 }
 
-static int set_field(tm_config *c, const field *f, const char *value, int quoted) {
+// A JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (strtod also takes hex,
+// inf, nan, .5 and +5, which JSON does not).
+static int json_number(const char *s) {
+    if (*s == '-') s++;
+    if (*s == '0') s++;
+    else if (*s >= '1' && *s <= '9') while (*s >= '0' && *s <= '9') s++;
+    else return 0;
+    if (*s == '.') {
+        if (!(*++s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!(*s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return *s == 0;
+}
+
+// value as written: in JSON (json) an option is a string, a bool a bare true or false and a
+// number a JSON number; a command-line value (tm_config_set) is a bare word, 1/0 for a bool.
+static int set_field(tm_config *c, const field *f, const char *value, int quoted, int json) {
     char range[160], got[40];
     range_text(f, range, sizeof range);
     shown(value, got, sizeof got);
     if (f->kind == F_OPT) {
         for (int j = 0; f->options[j]; j++)
-            if (strcmp(f->options[j], value) == 0) { store(c, f, j); return TM_OK; }
-        return tm_fail(TM_ERR_ARG, "%s: must be one of %s, got '%s'", f->name, range, got);
+            if (strcmp(f->options[j], value) == 0 && (quoted || !json)) { store(c, f, j); return TM_OK; }
+        return tm_fail(TM_ERR_ARG, "%s: must be one of %s%s, got '%s'", f->name, range, json ? " as a quoted string" : "", got);
     }
     if (f->kind == F_BOOL) {
-        if (!strcmp(value, "true") || (!quoted && !strcmp(value, "1"))) { store(c, f, 1); return TM_OK; }
-        if (!strcmp(value, "false") || (!quoted && !strcmp(value, "0"))) { store(c, f, 0); return TM_OK; }
-        return tm_fail(TM_ERR_ARG, "%s: must be true or false, got '%s'", f->name, got);
+        if (!quoted && (!strcmp(value, "true") || (!json && !strcmp(value, "1")))) { store(c, f, 1); return TM_OK; }
+        if (!quoted && (!strcmp(value, "false") || (!json && !strcmp(value, "0")))) { store(c, f, 0); return TM_OK; }
+        return tm_fail(TM_ERR_ARG, "%s: must be true or false%s, got %s%s%s", f->name, json ? " (unquoted)" : "",
+                       quoted ? "'\"" : "'", got, quoted ? "\"'" : "'");
     }
     char *end = NULL;
     double v = quoted ? NAN : strtod(value, &end);
-    if (quoted || end == value || *end != 0)
+    if (quoted || end == value || *end != 0 || (json && !json_number(value)))
         return tm_fail(TM_ERR_ARG, "%s: must be %s, got '%s'", f->name, range, got);
     int bad = !isfinite(v) || v < f->lo || v > f->hi || (f->lo_open && v == f->lo) ||
               (f->hi_open && v == f->hi) || (integral(f) && v != floor(v));
@@ -163,7 +186,7 @@ int tm_config_set(tm_config *c, const char *name, const char *value) {
         shown(name, got, sizeof got);
         return tm_fail(TM_ERR_ARG, "config: unknown field '%s'", got);
     }
-    return set_field(c, f, value, 0);
+    return set_field(c, f, value, 0, 0);
 }
 
 // ---- a small JSON reader for one flat object of numbers, strings and booleans
@@ -243,7 +266,7 @@ int tm_config_parse_json(tm_config *c, const char *json) {
             if (too_long) clip(value, sizeof value);  // never a number: refused below
             if (n == 0) return tm_fail(TM_ERR_ARG, "%s: missing value", key);
         }
-        int rc = set_field(c, f, value, quoted);
+        int rc = set_field(c, f, value, quoted, 1);
         if (rc) return rc;
         skip_ws(&q);
         if (*q.s == ',') { q.s++; continue; }

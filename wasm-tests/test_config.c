@@ -43,6 +43,21 @@ int main(void) {
     expect_error("{\"router_init\":3}", "router_init: must be one of");
     expect_error("{\"loss\":\"<script>alert(1)</script>\"}", "loss: must be one of sum|mean");
     expect_error("{\"load_balance\":\"yes\"}", "load_balance: must be true or false");
+    // JSON values are JSON: an option is a string, a bool a bare literal, a number JSON's number.
+    expect_error("{\"loss\":sum}", "loss: must be one of sum|mean as a quoted string, got 'sum'");
+    expect_error("{\"load_balance\":\"true\"}", "load_balance: must be true or false (unquoted), got '\"true\"'");
+    expect_error("{\"load_balance\":1}", "load_balance: must be true or false (unquoted), got '1'");
+    expect_error("{\"n\":0x10}", "n: must be an integer in [1, 4096], got '0x10'");
+    expect_error("{\"n\":+5}", "n: must be an integer in [1, 4096], got '+5'");
+    expect_error("{\"n\":05}", "n: must be an integer in [1, 4096], got '05'");
+    expect_error("{\"lr\":.5}", "lr: must be a number in (0, 10], got '.5'");
+    expect_error("{\"lr\":1.}", "lr: must be a number in (0, 10], got '1.'");
+    expect_error("{\"lr\":1e}", "lr: must be a number in (0, 10], got '1e'");
+    {
+        tm_model *ok = tm_model_create("{\"lr\":1E-2,\"p\":0.5e0,\"seed\":-0,\"load_balance\":false,\"loss\":\"mean\",\"n\":10}");
+        CHECK(ok != NULL, "JSON numbers and literals: %s", tm_last_error());
+        tm_model_free(ok);
+    }
     expect_error("{\"colour\":1}", "unknown field 'colour'");
     expect_error("{\"n\":20", "expected ',' or '}'");
     expect_error("[1,2]", "expected a JSON object");
