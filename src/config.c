@@ -157,23 +157,32 @@ static int set_field(tm_config *c, const field *f, const char *value, int quoted
     range_text(f, range, sizeof range);
     shown(value, got, sizeof got);
     if (f->kind == F_OPT) {
+        int named = 0;
         for (int j = 0; f->options[j]; j++)
-            if (strcmp(f->options[j], value) == 0 && (quoted || !json)) { store(c, f, j); return TM_OK; }
-        return tm_fail(TM_ERR_ARG, "%s: must be one of %s%s, got '%s'", f->name, range, json ? " as a quoted string" : "", got);
+            if (strcmp(f->options[j], value) == 0) {
+                if (quoted || !json) { store(c, f, j); return TM_OK; }
+                named = 1;
+            }
+        // a bare option name gets its own words; other values the ones JS gives (engine.js)
+        return tm_fail(TM_ERR_ARG, "%s: must be one of %s%s, got '%s'", f->name, range, named ? " as a quoted string" : "", got);
     }
     if (f->kind == F_BOOL) {
-        if (!quoted && (!strcmp(value, "true") || (!json && !strcmp(value, "1")))) { store(c, f, 1); return TM_OK; }
-        if (!quoted && (!strcmp(value, "false") || (!json && !strcmp(value, "0")))) { store(c, f, 0); return TM_OK; }
-        return tm_fail(TM_ERR_ARG, "%s: must be true or false%s, got %s%s%s", f->name, json ? " (unquoted)" : "",
-                       quoted ? "'\"" : "'", got, quoted ? "\"'" : "'");
+        int is_true = !strcmp(value, "true") || !strcmp(value, "1"), is_false = !strcmp(value, "false") || !strcmp(value, "0");
+        int literal = !strcmp(value, "true") || !strcmp(value, "false");
+        if (!quoted && (is_true || is_false) && (literal || !json)) { store(c, f, is_true); return TM_OK; }
+        if (json && (is_true || is_false))  // "true", "1", 1 and their false twins: JSON's literal only
+            return tm_fail(TM_ERR_ARG, "%s: must be true or false (a bare literal), got %s%s%s", f->name,
+                           quoted ? "'\"" : "'", got, quoted ? "\"'" : "'");
+        return tm_fail(TM_ERR_ARG, "%s: must be true or false, got '%s'", f->name, got);
     }
     char *end = NULL;
     double v = quoted ? NAN : strtod(value, &end);
-    if (quoted || end == value || *end != 0 || (json && !json_number(value)))
+    if (quoted || end == value || *end != 0)
         return tm_fail(TM_ERR_ARG, "%s: must be %s, got '%s'", f->name, range, got);
     int bad = !isfinite(v) || v < f->lo || v > f->hi || (f->lo_open && v == f->lo) ||
               (f->hi_open && v == f->hi) || (integral(f) && v != floor(v));
-    if (bad) return tm_fail(TM_ERR_ARG, "%s: must be %s, got %s", f->name, range, got);
+    if (bad) return tm_fail(TM_ERR_ARG, "%s: must be %s, got %s", f->name, range, got);  // NaN, 1e999: as JS words them
+    if (json && !json_number(value)) return tm_fail(TM_ERR_ARG, "%s: must be %s, got '%s'", f->name, range, got);
     store(c, f, v);
     return TM_OK;
 }

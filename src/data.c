@@ -229,15 +229,6 @@ uint32_t tm_presence_threshold(float p) {
     return !(p > 0.0f) ? 0u : p >= 1.0f ? 16777216u : (uint32_t)scaled + ((float)(uint32_t)scaled < scaled);
 }
 
-void tm_batch_index(tm_batch *b) {
-    for (int32_t s = 0; s < b->batch; s++) {
-        const float *x = b->x + (size_t)s * b->n;
-        int32_t *nz = b->nz + (size_t)s * b->n, count = 0;
-        for (int32_t i = 0; i < b->n; i++) if (x[i] != 0.0f) nz[count++] = i;
-        b->nz_count[s] = count;
-    }
-}
-
 void tm_importance(float *imp, int32_t n, int32_t kind, float base, float last, uint32_t perm_seed) {
     for (int32_t i = 0; i < n; i++) imp[i] = kind == TM_IMP_DECAY || kind == TM_IMP_DECAY_PERM ? (float)pow(base, i) : 1.0f;
     if (kind == TM_IMP_LAST) imp[n - 1] = last;

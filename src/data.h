@@ -33,8 +33,6 @@ void tm_batch_sample4(tm_batch *b, float p, tm_rng4 *rng);
 void tm_stream_values(tm_batch *b, float p, tm_rng *rng, int32_t count, float *out, int32_t stride);
 // tm_rng_uniform(r) < p in integers: (tm_rng_u32(r) >> 8) < tm_presence_threshold(p).
 uint32_t tm_presence_threshold(float p);
-// Rebuild the sparse index from b->x (after editing x by hand).
-void tm_batch_index(tm_batch *b);
 
 // importance (n,): kind is TM_IMP_*; base^i, permuted base^i, ones, ones with last = r.
 void tm_importance(float *imp, int32_t n, int32_t kind, float base, float last, uint32_t perm_seed);

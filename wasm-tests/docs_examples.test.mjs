@@ -1,7 +1,8 @@
 // Every whole-program example in docs/api.md runs: each ```c block with a main() is
 // compiled against the native library (build/libtoymoe_core.a, next to the CLI) and run;
 // each ```js block that imports the engine is run with Node from the repository root.
-// Lines of the form `// -> text` after a C statement must appear in that program's output.
+// A comment `// -> text` (on a line of its own or after a statement) must be a whole line of
+// that program's output; in JavaScript ignoring white space (Node spaces arrays as it likes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,11 @@ const haveCC = spawnSync(CC, ['--version']).status === 0;
 const blocks = [...readFileSync(DOC, 'utf8').matchAll(/```(c|js)\n([\s\S]*?)```/g)].map((m, i) => ({ lang: m[1], code: m[2], i }));
 const cBlocks = blocks.filter((b) => b.lang === 'c' && /\bint main\s*\(/.test(b.code));
 const jsBlocks = blocks.filter((b) => b.lang === 'js' && /from '\.\/web\/js\/engine\.js'/.test(b.code));
+// The texts after `// -> ` in a block; at least one per program that prints, so a
+// mistyped marker cannot leave a block unchecked unnoticed.
+const expected = (b) => [...b.code.matchAll(/\/\/ -> (.+)$/gm)].map((m) => m[1].trim());
+const squeeze = (s) => s.replace(/\s+/g, '');
+const hasLine = (out, want, norm) => out.split('\n').some((line) => norm(line) === norm(want));
 const title = (b) => b.code.split('\n').find((l) => /tm_|lab\./.test(l) && !/^#include|^import/.test(l))?.trim().slice(0, 60);
 
 test('docs/api.md has a runnable example for every function group', () => {
@@ -28,6 +34,9 @@ test('docs/api.md has a runnable example for every function group', () => {
   const used = cBlocks.map((b) => b.code).join('\n');
   const missing = [...new Set(api)].filter((f) => !used.includes(`${f}(`));
   assert.deepEqual(missing, [], 'tm_ functions without a runnable C example');
+  // Most programs state what they print, and the test holds them to it.
+  const unchecked = [...cBlocks, ...jsBlocks].filter((b) => !expected(b).length).map(title);
+  assert.ok(unchecked.length <= 4, `programs with no '// -> ' output: ${unchecked.join(' | ')}`);
 });
 
 for (const b of cBlocks) {
@@ -40,7 +49,7 @@ for (const b of cBlocks) {
     const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 60000 });
     assert.equal(r.status, 0, `exit ${r.status}:\n${r.stderr}`);
     assert.ok(r.stdout.trim().length > 0, 'prints something');
-    for (const m of b.code.matchAll(/^\s*\/\/ -> (.+)$/gm)) assert.ok(r.stdout.includes(m[1].trim()), `output lacks "${m[1]}":\n${r.stdout}`);
+    for (const want of expected(b)) assert.ok(hasLine(r.stdout, want, (l) => l.trim()), `no output line "${want}":\n${r.stdout}`);
   }));
 }
 
@@ -53,6 +62,7 @@ for (const b of jsBlocks) {
       const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60000, env: process.env, cwd: REPO });
       assert.equal(r.status, 0, `exit ${r.status}:\n${r.stderr}`);
       assert.ok(r.stdout.trim().length > 0, 'prints something');
+      for (const want of expected(b)) assert.ok(hasLine(r.stdout, want, squeeze), `no output line "${want}":\n${r.stdout}`);
     } finally {
       rmSync(file, { force: true });
     }

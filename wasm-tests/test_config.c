@@ -45,8 +45,8 @@ int main(void) {
     expect_error("{\"load_balance\":\"yes\"}", "load_balance: must be true or false");
     // JSON values are JSON: an option is a string, a bool a bare literal, a number JSON's number.
     expect_error("{\"loss\":sum}", "loss: must be one of sum|mean as a quoted string, got 'sum'");
-    expect_error("{\"load_balance\":\"true\"}", "load_balance: must be true or false (unquoted), got '\"true\"'");
-    expect_error("{\"load_balance\":1}", "load_balance: must be true or false (unquoted), got '1'");
+    expect_error("{\"load_balance\":\"true\"}", "load_balance: must be true or false (a bare literal), got '\"true\"'");
+    expect_error("{\"load_balance\":1}", "load_balance: must be true or false (a bare literal), got '1'");
     expect_error("{\"n\":0x10}", "n: must be an integer in [1, 4096], got '0x10'");
     expect_error("{\"n\":+5}", "n: must be an integer in [1, 4096], got '+5'");
     expect_error("{\"n\":05}", "n: must be an integer in [1, 4096], got '05'");

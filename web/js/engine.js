@@ -62,13 +62,23 @@ function checkField(f, v) {
     return typeof v === 'string' && f.options.includes(v) ? null : `${f.name}: must be one of ${rangeText(f)}, got ${got}`;
   }
   if (f.type === 'bool') {
-    // C takes true/false (bare or quoted) and bare 1/0; so does JS.
+    // JS also takes 'true'/'false' and 1/0 (a URL's or a form's values); cJSON passes C the literal
     return [true, false, 'true', 'false', 1, 0].includes(v) ? null : `${f.name}: must be true or false, got ${got}`;
   }
   if (typeof v !== 'number') return `${f.name}: must be ${rangeText(f)}, got ${got}`;
   const bad = !Number.isFinite(v) || v < f.min || v > f.max || (f.min_open && v === f.min) ||
     (f.max_open && v === f.max) || (f.type === 'int' && !Number.isInteger(v));
   return bad ? `${f.name}: must be ${rangeText(f)}, got ${String(v)}` : null;
+}
+
+// The config as C's strict JSON reads it: the bool spellings JS accepts become literals.
+function cJSON(config, boolNames) {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) return JSON.stringify(config);
+  const out = {};
+  for (const [k, v] of Object.entries(config)) {
+    out[k] = boolNames.has(k) && [true, false, 'true', 'false', 1, 0].includes(v) ? v === true || v === 'true' || v === 1 : v;
+  }
+  return JSON.stringify(out);
 }
 
 // Field named by a C message: "<field>: ..." or "config: unknown field '<name>'".
@@ -156,6 +166,7 @@ export class Lab {
     /** Every config field: {name, doc, type: 'int'|'number'|'option'|'bool', default, min, max, min_open, max_open, options}. */
     this.schema = JSON.parse(this.readString(this.exports.tm_schema_json()));
     this._fields = new Map(this.schema.map((f) => [f.name, f]));
+    this._bools = new Set(this.schema.filter((f) => f.type === 'bool').map((f) => f.name));
     this.version = this.readString(this.exports.tm_version());
   }
 
@@ -225,7 +236,7 @@ export class Lab {
     }
     if (errors.length) return { ok: false, errors };
     // Cross-field rules and the memory cap: C's own check, so JS never drifts from it.
-    const rc = this.withString(JSON.stringify(config), (p) => this.exports.tm_config_check(p));
+    const rc = this.withString(cJSON(config, this._bools), (p) => this.exports.tm_config_check(p));
     if (rc) {
       const err = this.cError(rc);
       errors.push({ field: err.field ?? 'config', code: err.code, message: err.message });
@@ -245,7 +256,7 @@ export class Lab {
       const { ok, errors } = this.validate(config);
       if (!ok) throw new LabError(errors[0].message, errors[0]);
     }
-    const ptr = this.withString(JSON.stringify(config), (s) => this.exports.tm_model_create(s)) >>> 0;
+    const ptr = this.withString(cJSON(config, this._bools), (s) => this.exports.tm_model_create(s)) >>> 0;
     if (!ptr) {
       const err = this.cError(null);
       // C clips long unknown names in its message; C stops at the first unknown key, so name it whole.
