@@ -144,8 +144,9 @@ int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len) {
     // monosemantic features (polysemanticity < 0.2) clamped to 1; of those features alone, all
     // at one shared value s. Scores run along E over x's present features (routerT), so a
     // sample costs E per present feature and clamped expert, not E * n per expert: the clamped
-    // input scores S[e,:] + the present features outside e's monosemantic set, where S[e,f] =
-    // sum of R[f,i] over that set is summed once; S[e,:] * s keeps S[e,:]'s top expert for any
+    // input scores S[e,:] + the present features outside e's monosemantic set (or, when fewer
+    // of them are inside it, x's scores less those inside + S[e,:]), where S[e,f] = sum of
+    // R[f,i] over that set is summed once; S[e,:] * s keeps S[e,:]'s top expert for any
     // s > 0 (scaling by s > 0 keeps the order), and s = 0 gives all-zero scores: expert 0.
     float *usage = o[TM_MET_USAGE];
     float p_usage = m->cfg.usage_inputs == TM_USAGE_DENSE ? 1.0f : (float)m->cfg.p;
@@ -177,10 +178,19 @@ int tm_metrics(tm_model *m, int32_t samples, float *out, int32_t out_len) {
         for (int32_t e = 0; e < E; e++) {
             if (mono_count[e]) {  // none: the clamped input is x itself
                 const float *poly = o[TM_MET_POLY] + (size_t)e * n;
-                memcpy(clamped, S + (size_t)e * Ep, (size_t)Ep * sizeof *clamped);
-                for (int32_t t = 0; t < count; t++)
-                    if (!(poly[nz[t]] < TM_USAGE_POLY_MAX))
-                        tm_axpy(Ep, x[nz[t]], m->routerT + (size_t)nz[t] * Ep, clamped);
+                int32_t inside = 0;  // present features in e's set
+                for (int32_t t = 0; t < count; t++) inside += poly[nz[t]] < TM_USAGE_POLY_MAX;
+                if (2 * inside < count) {  // fewer to take out of x's scores than to add to S[e,:]
+                    memcpy(clamped, score, (size_t)Ep * sizeof *clamped);
+                    for (int32_t t = 0; t < count; t++)
+                        if (poly[nz[t]] < TM_USAGE_POLY_MAX) tm_axpy(Ep, -x[nz[t]], m->routerT + (size_t)nz[t] * Ep, clamped);
+                    tm_axpy(Ep, 1.0f, S + (size_t)e * Ep, clamped);
+                } else {
+                    memcpy(clamped, S + (size_t)e * Ep, (size_t)Ep * sizeof *clamped);
+                    for (int32_t t = 0; t < count; t++)
+                        if (!(poly[nz[t]] < TM_USAGE_POLY_MAX))
+                            tm_axpy(Ep, x[nz[t]], m->routerT + (size_t)nz[t] * Ep, clamped);
+                }
                 usage[E + e] += top_of(clamped, E) == e;
             } else {
                 usage[E + e] += top == e;
