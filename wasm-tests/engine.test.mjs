@@ -105,6 +105,14 @@ const invalid = [
   [{ foo: 1 }, 'foo', "config: unknown field 'foo'"],
   [{ n: 20, ['x'.repeat(50)]: 1 }, 'x'.repeat(50), `config: unknown field '${'x'.repeat(36)}...'`],
   [{ ['y'.repeat(70)]: 1 }, 'y'.repeat(70), `config: unknown field '${'y'.repeat(32)}...'`],
+  // clipped in UTF-8 bytes as C counts them, before a whole character
+  [{ loss: 'é'.repeat(25) }, 'loss', `loss: must be one of sum|mean, got '${'é'.repeat(18)}...'`],
+  [{ loss: `a${'é'.repeat(25)}` }, 'loss', `loss: must be one of sum|mean, got 'a${'é'.repeat(17)}...'`],
+  [{ ['ü'.repeat(20)]: 1 }, 'ü'.repeat(20), `config: unknown field '${'ü'.repeat(18)}...'`],
+  [{ ['ü'.repeat(32)]: 1 }, 'ü'.repeat(32), `config: unknown field '${'ü'.repeat(16)}...'`],
+  [{ loss: '€'.repeat(13) }, 'loss', `loss: must be one of sum|mean, got '${'€'.repeat(13)}'`],
+  [{ loss: ['sum'] }, 'loss', `loss: must be one of sum|mean, got '["sum"]'`],
+  [{ n: [5] }, 'n', "n: must be an integer in [1, 4096], got '[5]'"],
 ];
 // Every field of the schema, with every kind of wrong value it can get.
 for (const f of lab.schema) {

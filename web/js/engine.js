@@ -46,8 +46,19 @@ function g10(v) {
   return String(Number(v.toPrecision(10)));
 }
 
-// C's shown(): values are clipped so hostile input cannot flood the message.
-const shown = (s) => (s.length <= 39 ? s : `${s.slice(0, 36)}...`).replace(/[\x00-\x1f\x7f]/g, '?');
+// C's shown(value, out, cap): values are clipped so hostile input cannot flood the message,
+// in UTF-8 bytes as C counts them, cut before a whole character; control characters become '?'.
+const utf8 = new TextEncoder();
+function clipBytes(s, cap) {
+  const bytes = utf8.encode(s);
+  if (bytes.length + 1 <= cap) return s;
+  let cut = cap - 4;
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
+  return `${new TextDecoder().decode(bytes.subarray(0, cut))}...`;
+}
+const shown = (s) => clipBytes(s, 40).replace(/[\x00-\x1f\x7f]/g, '?');
+// A value as C reads it from JSON.stringify's text: arrays and objects as their JSON.
+const asText = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 function rangeText(f) {
   if (f.type === 'option') return f.options.join('|');
@@ -57,7 +68,7 @@ function rangeText(f) {
 
 // One field's value against its schema entry: a message in the C wording, or null.
 function checkField(f, v) {
-  const got = `'${shown(String(v))}'`;
+  const got = `'${shown(asText(v))}'`;
   if (f.type === 'option') {
     return typeof v === 'string' && f.options.includes(v) ? null : `${f.name}: must be one of ${rangeText(f)}, got ${got}`;
   }
@@ -227,7 +238,8 @@ export class Lab {
     for (const [name, value] of Object.entries(config)) {
       const f = this._fields.get(name);
       if (!f) {
-        const got = name.length >= 64 ? `${name.slice(0, 32)}...` : shown(name);
+        // C's key buffer holds 63 bytes; a longer name is shown at 32 (config.c)
+        const got = utf8.encode(name).length >= 64 ? shown(clipBytes(name, 36)) : shown(name);
         errors.push({ field: name, code: 'arg', message: `config: unknown field '${got}'` });
         continue;
       }
