@@ -221,6 +221,9 @@ static int read_string(cursor *q, char *out, size_t cap, int *too_long) {
                 ch = '?';
             } else if (ch == 'n') ch = '\n';
             else if (ch == 't') ch = '\t';
+            else if (ch == 'r') ch = '\r';
+            else if (ch == 'b') ch = '\b';
+            else if (ch == 'f') ch = '\f';
         }
         if (n + 1 < cap) out[n++] = ch;
         else *too_long = 1;

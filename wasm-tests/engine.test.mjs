@@ -113,6 +113,7 @@ const invalid = [
   [{ loss: '€'.repeat(13) }, 'loss', `loss: must be one of sum|mean, got '${'€'.repeat(13)}'`],
   [{ loss: ['sum'] }, 'loss', `loss: must be one of sum|mean, got '["sum"]'`],
   [{ n: [5] }, 'n', "n: must be an integer in [1, 4096], got '[5]'"],
+  [{ loss: 'a\rb\bc\fd\ne\tf\u0001g' }, 'loss', "loss: must be one of sum|mean, got 'a?b?c?d?e?f?g'"],
 ];
 // Every field of the schema, with every kind of wrong value it can get.
 for (const f of lab.schema) {
