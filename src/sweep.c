@@ -104,9 +104,9 @@ const char *tm_sweep_job_json(const char *preset, const char *fidelity, int32_t 
     } else {
         int khot = xi == 1;
         arch_name = khot ? "khot" : "xavier";
-        // Zero output bias: the published Table 1 matches it (xavier 1.5 vs k-hot 2.2 experts with
+        // Zero output bias: the published Table 1 matches it (xavier 1.5 vs k-hot 2.5 experts with
         // >= 2 monosemantic features on 10 + 10 models, paper 1.52 vs 2.83), not the xavier bias of
-        // the later reference code (3.7 vs 3.3 on the same seeds); docs/reproduction.md.
+        // the later reference code (3.7 vs 2.8 on the same seeds); docs/reproduction.md.
         snprintf(config, sizeof config,
                  "{\"n\":100,\"m\":10,\"experts\":10,\"k\":1,\"p\":0.1,\"importance\":\"decay_perm\",\"importance_base\":0.9,"
                  "\"perm_seed\":0,\"router_init\":\"%s\",\"bias_init\":\"zero\",\"loss\":\"mean\",\"batch\":%d,\"steps\":%d,\"lr\":%.10g,"

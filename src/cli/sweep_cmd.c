@@ -145,7 +145,7 @@ int cmd_sweep(int argc, char **argv) {
     long shard = 1, shards = 1, limit = -1, samples = 1024;
     const char *only = NULL;  // --jobs 0,9,20-29: train just these
     int quiet = 0;
-    static const char usage[] = "toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper [--data-rng pcg32|xoshiro] "
+    static const char usage[] = "toymoe sweep --preset fig3|fig4|table1 --fidelity quick|paper[-xoshiro] [--data-rng pcg32|xoshiro] "
                                 "[--shard I/N] [--out FILE] [--limit N] [--jobs 0,5,10-19] [--samples N (default 1024)] [--quiet]";
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
