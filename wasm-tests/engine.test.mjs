@@ -327,6 +327,12 @@ test('metrics: every field, its shape and its invariants', () => {
       assert.ok(Math.abs(ps - sp - met.interference[e][i][i] ** 2) < 1e-5);
     }
   }
+  // typedRows: the same values, interference rows as Float32Array views of one buffer
+  const typed = model.metrics({ samples: 1000, typedRows: true });
+  assert.ok(typed.interference[E - 1][n - 1] instanceof Float32Array);
+  assert.equal(typed.interference[0][0].buffer, typed.interference[E - 1][n - 1].buffer);
+  assert.deepEqual(typed.interference.map((rows) => rows.map((r) => Array.from(r))), met.interference);
+  assert.deepEqual({ ...typed, interference: null }, { ...met, interference: null });
   const dense = lab.createModel({ n, m: 2, batch: 64, seed: 3 });
   dense.train(20);
   const dm = dense.metrics();

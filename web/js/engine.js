@@ -473,12 +473,14 @@ export class Model {
    * SPEC section 6 metrics. Routing terms use `samples` fresh inputs, rounded up
    * to whole batches by C (the count used is returned as `samples`).
    * usage.onlyMono[e] is -1 when expert e has no monosemantic feature.
+   * typedRows: interference rows as Float32Array views onto one copy, not arrays of numbers
+   * (E n² values: at n = 4096 that is 16.7 million, which a worker then posts as one buffer).
    * @returns {{norms: number[][], interference: number[][][], polysemanticity: number[][], superposition: number[][],
    *   phaseScore: number[][], dim: number[][], classes: string[][], capacity: number[], gateMean: number[],
    *   usage: {unchanged: number[], clamped: number[], onlyMono: number[]}, globalDim: number[],
    *   fpd: number, totalCapacity: number, samples: number, loss: number}}
    */
-  metrics({ samples = 8192 } = {}) {
+  metrics({ samples = 8192, typedRows = false } = {}) {
     const lab = this.lab, ptr = this.ptr;
     const lenOf = lab.need('tm_metrics_len'), offsetOf = lab.need('tm_metrics_offset'), run = lab.need('tm_metrics');
     // C checks the range; JS only keeps a non-integer from being truncated to i32.
@@ -498,7 +500,10 @@ export class Model {
       const usage = at(MET.USAGE), sc = at(MET.SCALARS);
       return {
         norms: perExpert(MET.NORM),
-        interference: Array.from({ length: E }, (_, e) => mat(at(MET.INTERFERENCE) + e * n * n, n, n)),
+        interference: Array.from({ length: E }, (_, e) => {
+          const o = at(MET.INTERFERENCE) + e * n * n;
+          return typedRows ? Array.from({ length: n }, (_, r) => f32.subarray(o + r * n, o + (r + 1) * n)) : mat(o, n, n);
+        }),
         polysemanticity: perExpert(MET.POLY),
         superposition: perExpert(MET.SUPERPOSITION),
         phaseScore: perExpert(MET.PHASE_SCORE),

@@ -75,7 +75,7 @@ function history() {
 
 function computeMetrics(samples) {
   const t = performance.now();
-  const metrics = model.metrics({ samples });
+  const metrics = model.metrics({ samples, typedRows: true });  // the views index rows alike
   const { n } = model.config;
   const regions = n <= 3 && n >= 2 ? { grid: REGION_GRID, cells: model.routerRegions(REGION_GRID) } : null;
   metricsCost = performance.now() - t;
