@@ -410,13 +410,18 @@ test('fig3: a reload resumes without redoing stored jobs; a terminated worker is
   await first.page.waitForFunction(() => window.__sweeps.done >= 2, null, { timeout: 60000 });
   const before = (await readIDB(first.page, 'fig3', 'quick')).map((r) => r.job);
   assert.ok(before.length >= 2 && before.length < 6, `reloading mid-sweep with ${before.length} stored`);
-  await first.page.reload();
+  // Reopened from a link without its limit: it resumes the sweep that was running, limit 6.
+  const unlimited = new URL(first.page.url());
+  unlimited.searchParams.delete('limit');
+  await first.page.goto(unlimited.href);
   await first.page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 60000 });
   const page = first.page;
-  const loaded = await sw(page, 'loaded');
-  assert.ok(before.every((j) => loaded.includes(j)), `stored before the reload ${before} are loaded after it (${loaded})`);
+  await page.waitForFunction(() => window.__sweeps.messages.some((t) => /was running with limit=6; resuming it so/.test(t)), null, { timeout: 20000 });
   // The page resumes by itself (the sweep was running when it was reloaded).
   await page.waitForFunction(() => window.__sweeps.status === 'running' || window.__sweeps.status === 'done', null, { timeout: 20000 });
+  assert.equal(new URL(page.url()).searchParams.get('limit'), '6', 'the URL names the limit again');
+  const loaded = await sw(page, 'loaded');
+  assert.ok(before.every((j) => loaded.includes(j)), `stored before the reload ${before} are loaded after it (${loaded})`);
   assert.ok((await sw(page, 'messages')).some((t) => /Resumed the fig3 quick sweep/.test(t)));
   // Terminate a worker in the middle of a job, without telling the pool.
   const killed = await page.evaluate(async () => {

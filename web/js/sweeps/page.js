@@ -129,7 +129,7 @@ export function parseURL(search) {
         break;
       case 'fidelity':
         if (knownFidelity(raw)) out.fidelity = raw;
-        else out.messages.push(`fidelity: must be one of ${Object.keys(FIDELITIES).join(', ')}, got '${shown(raw)}'`);
+        else out.messages.push(`fidelity: must be one of ${Object.keys(FIDELITIES).flatMap((f) => [f, `${f}-xoshiro`]).join(', ')}, got '${shown(raw)}'`);
         break;
       case 'data_rng':
         if (Object.hasOwn(STREAMS, raw)) stream = raw;
@@ -717,7 +717,16 @@ async function select({ autoResume = true } = {}) {
   let meta = null;
   try { meta = await store.getMeta(S.preset, S.fidelity); } catch { /* no storage: nothing to resume */ }
   if (sel !== S.selection) return;
-  if (autoResume && meta?.running === true && doneInPlan() < S.plan.planned) start({ auto: true });
+  if (!autoResume || meta?.running !== true) return;
+  // resume the sweep that was running: with its own limit, not the one of the URL opened now
+  const limit = meta.limit;
+  if (Number.isInteger(limit) && limit >= 0 && limit <= 10_000_000 && limit !== S.limit) {
+    say(`The ${S.preset} ${S.fidelity} sweep was running with ${limit ? `limit=${fmtInt(limit)}` : 'no limit'}; resuming it so.`, 'info');
+    S.limit = limit;
+    select({ autoResume: true });
+    return;
+  }
+  if (doneInPlan() < S.plan.planned) start({ auto: true });
 }
 
 async function onDelete(btn) {
