@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { LabError, loadLab } from '../web/js/engine.js';
 import { cfmt, resultLine, merge, members, checkLine, wholeObject } from '../web/js/sweeps/format.js';
 import { SweepResults, table1Rows, boxStats } from '../web/js/sweeps/results.js';
+import { estimateMs } from '../web/js/sweeps/plan.js';
 import { parseFig3CSV } from '../web/js/sweeps/reference.js';
 import { CLI, HAVE_CLI, REPO } from './node_helpers.mjs';
 
@@ -355,4 +356,15 @@ test('results: cells, best run as merge picks it, Table 1 rows, box statistics, 
   const at10 = ref.dense.find(([x]) => Math.abs(x - 10) < 1e-6)[1];
   assert.ok(Math.abs(at10 - 4.57) < 0.01, `dense at 10: ${at10}`);
   assert.deepEqual(parseFig3CSV('x_inv_density,dense_m20\n1,<script>\nnope'), { dense: [] });
+});
+
+test('the time left counts the jobs under way by their progress', () => {
+  const plan = { groups: [{ arch: 'a', jobs: 4, steps: 100, batch: 10, msPerStep: 1 }, { arch: 'b', jobs: 4, steps: 100, batch: 10, msPerStep: 3 }] };
+  const all = estimateMs(plan, new Map(), 2);
+  assert.ok(all > 0);
+  assert.equal(estimateMs(plan, new Map(), 2, { inflight: 0 }), all);
+  // half of 2 jobs done of 8 left: an eighth less, at the mean cost of a job left
+  assert.ok(Math.abs(estimateMs(plan, new Map(), 2, { inflight: 1 }) - all * 7 / 8) < 1e-9 * all);
+  assert.equal(estimateMs(plan, new Map([['a', 4], ['b', 4]]), 2, { inflight: 1 }), 0);
+  assert.equal(estimateMs(plan, new Map(), 2, { inflight: 99 }), 0);
 });

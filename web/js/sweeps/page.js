@@ -618,6 +618,9 @@ function cancel() {
 
 // ------------------------------------------------------------------ progress and status
 
+// The jobs under way, each by the share of its steps done.
+const inflightJobs = () => S.pool?.running.reduce((s, r) => s + (r.steps ? r.step / r.steps : 0), 0) ?? 0;
+
 function remainingMs() {
   const sess = S.session;
   if (S.status !== 'running' || !sess) return estimateMs(S.plan, S.doneByArch, S.workers);
@@ -626,13 +629,13 @@ function remainingMs() {
   if (sess.computed.length >= 2 && elapsed > 2000 && sess.predicted > 0) {
     factor = Math.min(10, Math.max(0.1, (elapsed * sess.workers) / sess.predicted));
   }
-  return estimateMs(S.plan, S.doneByArch, sess.workers, { factor });
+  return estimateMs(S.plan, S.doneByArch, sess.workers, { factor, inflight: inflightJobs() });
 }
 
 function updateProgress() {
   if (!S.plan || !S.results) return;
   const done = doneInPlan();
-  const inflight = S.pool?.running.reduce((s, r) => s + (r.steps ? r.step / r.steps : 0), 0) ?? 0;
+  const inflight = inflightJobs();
   const bar = $('sweep-progress');
   bar.max = Math.max(1, S.plan.planned);
   bar.value = Math.min(S.plan.planned, done + inflight);

@@ -151,14 +151,18 @@ export function plannedWork(plan, limit) {
 
 /**
  * Estimated wall time (ms) of the planned jobs not done yet with `workers` workers.
- * doneByArch: Map arch -> planned jobs already done; factor: measured / predicted speed so far.
+ * doneByArch: Map arch -> planned jobs already done; factor: measured / predicted speed so far;
+ * inflight: the jobs under way, each counted by the share of its steps done (at the mean cost
+ * of a job left), so the estimate runs down while the first jobs train.
  */
-export function estimateMs(plan, doneByArch, workers, { factor = 1 } = {}) {
+export function estimateMs(plan, doneByArch, workers, { factor = 1, inflight = 0 } = {}) {
   let ms = 0, left = 0;
   for (const g of plan.groups) {
     const rem = Math.max(0, g.jobs - (doneByArch?.get(g.arch) ?? 0));
     ms += rem * jobCost(g);
     left += rem;
   }
-  return left ? (ms * factor) / Math.max(1, Math.min(workers, left)) : 0;
+  if (!left) return 0;
+  ms *= Math.max(0, 1 - inflight / left);
+  return (ms * factor) / Math.max(1, Math.min(workers, left));
 }
