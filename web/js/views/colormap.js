@@ -275,11 +275,19 @@ export function viewToPNG(container, { title = '', scale = Math.max(1, globalThi
       ctx.textBaseline = 'middle';
       ctx.textAlign = 'left';
       const text = node.textContent;
+      const put = (from, to, str) => {
+        range.setStart(node, from);
+        range.setEnd(node, to);
+        const wr = range.getBoundingClientRect();
+        if (wr.width > 0) ctx.fillText(str, wr.left + ox, wr.top + oy + wr.height / 2);
+      };
       for (const m of text.matchAll(/\S+/g)) {  // word by word: follows the browser's line wrapping
         range.setStart(node, m.index);
         range.setEnd(node, m.index + m[0].length);
-        const wr = range.getBoundingClientRect();
-        if (wr.width > 0) ctx.fillText(m[0], wr.left + ox, wr.top + oy + wr.height / 2);
+        if (range.getClientRects().length <= 1) { put(m.index, m.index + m[0].length, m[0]); continue; }
+        // a word the browser broke across lines ("(0–100" at its dash): character by character
+        let at = m.index;
+        for (const ch of m[0]) { put(at, at + ch.length, ch); at += ch.length; }
       }
     }
   };
