@@ -167,10 +167,9 @@ static int set_field(tm_config *c, const field *f, const char *value, int quoted
         return tm_fail(TM_ERR_ARG, "%s: must be one of %s%s, got '%s'", f->name, range, named ? " as a quoted string" : "", got);
     }
     if (f->kind == F_BOOL) {
-        int is_true = !strcmp(value, "true") || !strcmp(value, "1"), is_false = !strcmp(value, "false") || !strcmp(value, "0");
-        int literal = !strcmp(value, "true") || !strcmp(value, "false");
-        if (!quoted && (is_true || is_false) && (literal || !json)) { store(c, f, is_true); return TM_OK; }
-        if (json && (is_true || is_false))  // "true", "1", 1 and their false twins: JSON's literal only
+        int literal = !strcmp(value, "true") || !strcmp(value, "false"), digit = !strcmp(value, "1") || !strcmp(value, "0");
+        if (!quoted && (literal || (digit && !json))) { store(c, f, value[0] == 't' || value[0] == '1'); return TM_OK; }
+        if (json && (literal || digit))  // "true", "1", 1 and their false twins: JSON's literal only
             return tm_fail(TM_ERR_ARG, "%s: must be true or false (a bare literal), got %s%s%s", f->name,
                            quoted ? "'\"" : "'", got, quoted ? "\"'" : "'");
         return tm_fail(TM_ERR_ARG, "%s: must be true or false, got '%s'", f->name, got);

@@ -66,6 +66,10 @@ function rangeText(f) {
   return `${f.type === 'int' ? 'an integer' : 'a number'} in ${f.min_open ? '(' : '['}${g10(f.min)}, ${g10(f.max)}${f.max_open ? ')' : ']'}`;
 }
 
+// A bool as JS takes it: also 'true'/'false' and 1/0 (a URL's or a form's values); cJSON
+// passes C the literal.
+const BOOL_SPELLINGS = [true, false, 'true', 'false', 1, 0];
+
 // One field's value against its schema entry: a message in the C wording, or null.
 function checkField(f, v) {
   const got = `'${shown(asText(v))}'`;
@@ -73,8 +77,7 @@ function checkField(f, v) {
     return typeof v === 'string' && f.options.includes(v) ? null : `${f.name}: must be one of ${rangeText(f)}, got ${got}`;
   }
   if (f.type === 'bool') {
-    // JS also takes 'true'/'false' and 1/0 (a URL's or a form's values); cJSON passes C the literal
-    return [true, false, 'true', 'false', 1, 0].includes(v) ? null : `${f.name}: must be true or false, got ${got}`;
+    return BOOL_SPELLINGS.includes(v) ? null : `${f.name}: must be true or false, got ${got}`;
   }
   if (typeof v !== 'number') return `${f.name}: must be ${rangeText(f)}, got ${got}`;
   const bad = !Number.isFinite(v) || v < f.min || v > f.max || (f.min_open && v === f.min) ||
@@ -87,7 +90,7 @@ function cJSON(config, boolNames) {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return JSON.stringify(config);
   const out = {};
   for (const [k, v] of Object.entries(config)) {
-    out[k] = boolNames.has(k) && [true, false, 'true', 'false', 1, 0].includes(v) ? v === true || v === 'true' || v === 1 : v;
+    out[k] = boolNames.has(k) && BOOL_SPELLINGS.includes(v) ? v === true || v === 'true' || v === 1 : v;
   }
   return JSON.stringify(out);
 }

@@ -275,19 +275,21 @@ export function viewToPNG(container, { title = '', scale = Math.max(1, globalThi
       ctx.textBaseline = 'middle';
       ctx.textAlign = 'left';
       const text = node.textContent;
-      const put = (from, to, str) => {
+      // str starting at `from` in the node, drawn where the browser laid it out; false when the
+      // browser broke it across lines (then nothing is drawn)
+      const put = (from, str, whole = false) => {
         range.setStart(node, from);
-        range.setEnd(node, to);
+        range.setEnd(node, from + str.length);
+        if (!whole && range.getClientRects().length > 1) return false;
         const wr = range.getBoundingClientRect();
         if (wr.width > 0) ctx.fillText(str, wr.left + ox, wr.top + oy + wr.height / 2);
+        return true;
       };
       for (const m of text.matchAll(/\S+/g)) {  // word by word: follows the browser's line wrapping
-        range.setStart(node, m.index);
-        range.setEnd(node, m.index + m[0].length);
-        if (range.getClientRects().length <= 1) { put(m.index, m.index + m[0].length, m[0]); continue; }
+        if (put(m.index, m[0])) continue;
         // a word the browser broke across lines ("(0–100" at its dash): character by character
         let at = m.index;
-        for (const ch of m[0]) { put(at, at + ch.length, ch); at += ch.length; }
+        for (const ch of m[0]) { put(at, ch, true); at += ch.length; }
       }
     }
   };
