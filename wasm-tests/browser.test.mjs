@@ -181,6 +181,20 @@ test('fig1 trains; the norms view shows at least 6 features with norm > 0.5', { 
   await phoneShot('?preset=fig1', 'preset-fig1-390.png');
 });
 
+test('a large n fits the interference view: the whole matrix within the panel, pooled to its pixels', { skip }, async () => {
+  const { page, log } = await open('?preset=fig1&n=1200&m=10&steps=1');
+  await page.waitForFunction(() => (window.__toymoe.snapshot?.metrics?.interference?.[0]?.length ?? 0) === 1200, null, { timeout: 30000 });
+  const r = await page.evaluate(() => {
+    const panel = document.querySelector('#panel-interference').getBoundingClientRect();
+    const canvas = [...document.querySelectorAll('#panel-interference canvas')].pop().getBoundingClientRect();
+    return { panelW: panel.width, w: canvas.width, h: canvas.height };
+  });
+  // before: one pixel per cell, a 1236 px tall panel cut at its width (columns past ~400 hidden)
+  assert.ok(r.w <= r.panelW && r.h < 600, JSON.stringify(r));
+  assert.deepEqual(log.errors, []);
+  await page.close();
+});
+
 test('fig5 xavier draws at least two router regions; Step trains one step', { skip }, async () => {
   const { page, log } = await open('?preset=fig5-xavier');
   const regions = await hook(page, 'regions');

@@ -76,23 +76,40 @@ export function create(container, options = {}) {
   function drawPanel(panel, met, o) {
     const { w, n, compact, theme, E } = o, e = panel.e;
     const fs = compact ? 9 : 11, T = compact ? 14 : 20, L = compact ? 17 : 24, B = compact ? 12 : 16, R = 4;
-    let side = Math.max(n, w - L - R);
+    let side = Math.max(1, w - L - R);  // the panel's width, whatever n
     if (side / n >= 3) side = Math.floor(side / n) * n;  // whole pixels per cell when there is room
     const cell = side / n, h = T + side + B;
     panel.geom = { L, T, cell, n };
 
-    // n x n image of the matrix, scaled up with crisp pixels.
+    // The matrix as an image of res x res pixels, scaled to the panel with crisp pixels: one
+    // pixel per cell, or, when the cells outnumber the panel's device pixels, per block of
+    // cells, showing the block's entry of largest |value| (so a stored feature's diagonal and
+    // a superposed pair stay visible where sampling every k-th cell could miss them).
+    const res = Math.min(n, Math.max(1, Math.floor(side * (globalThis.devicePixelRatio || 1))));
     const off = panel.off;
-    if (off.width !== n) { off.width = n; off.height = n; panel.img = null; }
+    if (off.width !== res) { off.width = res; off.height = res; panel.img = null; }
     const octx = off.getContext('2d');
-    const img = panel.img ??= octx.createImageData(n, n), px = img.data, mat = met.interference[e];
-    for (let i = 0; i < n; i++) {
-      const row = mat[i];
-      for (let j = 0; j < n; j++) {
-        const v = row[j], k = 3 * (v > -1 ? (v < 1 ? Math.round((v + 1) * 255) : 510) : v === v ? 0 : 255);
-        const a = 4 * (i * n + j);
-        px[a] = LUT[k]; px[a + 1] = LUT[k + 1]; px[a + 2] = LUT[k + 2]; px[a + 3] = 255;
+    const img = panel.img ??= octx.createImageData(res, res), px = img.data, mat = met.interference[e];
+    const paint = (a, v) => {
+      const k = 3 * (v > -1 ? (v < 1 ? Math.round((v + 1) * 255) : 510) : v === v ? 0 : 255);
+      px[a] = LUT[k]; px[a + 1] = LUT[k + 1]; px[a + 2] = LUT[k + 2]; px[a + 3] = 255;
+    };
+    if (res === n) {
+      for (let i = 0; i < n; i++) {
+        const row = mat[i];
+        for (let j = 0; j < n; j++) paint(4 * (i * n + j), row[j]);
       }
+    } else {
+      const block = Int32Array.from({ length: n }, (_, j) => Math.floor((j * res) / n));
+      const top = new Float32Array(res * res), size = new Float32Array(res * res).fill(-1);
+      for (let i = 0; i < n; i++) {
+        const row = mat[i], base = block[i] * res;
+        for (let j = 0; j < n; j++) {
+          const v = row[j], b = base + block[j], m = v === v ? Math.abs(v) : Infinity;
+          if (m > size[b]) { size[b] = m; top[b] = v; }
+        }
+      }
+      for (let b = 0; b < res * res; b++) paint(4 * b, top[b]);
     }
     octx.putImageData(img, 0, 0);
 
