@@ -94,23 +94,17 @@ export function create(container, options = {}) {
       const k = 3 * (v > -1 ? (v < 1 ? Math.round((v + 1) * 255) : 510) : v === v ? 0 : 255);
       px[a] = LUT[k]; px[a + 1] = LUT[k + 1]; px[a + 2] = LUT[k + 2]; px[a + 3] = 255;
     };
-    if (res === n) {
-      for (let i = 0; i < n; i++) {
-        const row = mat[i];
-        for (let j = 0; j < n; j++) paint(4 * (i * n + j), row[j]);
+    // res = n: every block is one cell
+    const block = Int32Array.from({ length: n }, (_, j) => Math.floor((j * res) / n));
+    const top = new Float32Array(res * res), size = new Float32Array(res * res).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const row = mat[i], base = block[i] * res;
+      for (let j = 0; j < n; j++) {
+        const v = row[j], b = base + block[j], m = v === v ? Math.abs(v) : Infinity;
+        if (m > size[b]) { size[b] = m; top[b] = v; }
       }
-    } else {
-      const block = Int32Array.from({ length: n }, (_, j) => Math.floor((j * res) / n));
-      const top = new Float32Array(res * res), size = new Float32Array(res * res).fill(-1);
-      for (let i = 0; i < n; i++) {
-        const row = mat[i], base = block[i] * res;
-        for (let j = 0; j < n; j++) {
-          const v = row[j], b = base + block[j], m = v === v ? Math.abs(v) : Infinity;
-          if (m > size[b]) { size[b] = m; top[b] = v; }
-        }
-      }
-      for (let b = 0; b < res * res; b++) paint(4 * b, top[b]);
     }
+    for (let b = 0; b < res * res; b++) paint(4 * b, top[b]);
     octx.putImageData(img, 0, 0);
 
     const ctx = setupCanvas(panel.canvas, w, h);
