@@ -1,6 +1,6 @@
 // The web lab in Debian's Chromium (playwright-core, headless): loading without console
 // errors, training the paper presets, router regions, URL round trips, embed mode,
-// export/load of runs, hostile URLs and files, non-finite runs, worker restarts, the
+// export/load of runs, PNG export of wrapped text, hostile URLs and files, non-finite runs, worker restarts, the
 // CSP, phone widths. Saves a screenshot of every preset under
 // $TOYMOE_ARTIFACTS/screenshots (default build/artifacts) and two of them to docs/img/.
 import { test, before, after } from 'node:test';
@@ -191,6 +191,32 @@ test('a large n fits the interference view: the whole matrix within the panel, p
   });
   // before: one pixel per cell, a 1236 px tall panel cut at its width (columns past ~400 hidden)
   assert.ok(r.w <= r.panelW && r.h < 600, JSON.stringify(r));
+  assert.deepEqual(log.errors, []);
+  await page.close();
+});
+
+test('PNG export draws a word the browser broke across lines where each part shows', { skip }, async () => {
+  const { page, log } = await open();
+  const drawn = await page.evaluate(async () => {
+    const { viewToPNG } = await import('./js/views/colormap.js');
+    const box = document.createElement('div');
+    // narrow enough that "(0–100" breaks after its dash, as Table 1's header did
+    box.style.cssText = 'position:absolute;left:0;top:0;width:2em;font:16px sans-serif;background:#fff';
+    box.textContent = 'share (0–100 %)';
+    document.body.append(box);
+    const calls = [], fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (s, x, y) { calls.push({ s, x, y }); return fillText.call(this, s, x, y); };
+    try { viewToPNG(box); } finally { CanvasRenderingContext2D.prototype.fillText = fillText; box.remove(); }
+    return calls;
+  });
+  const texts = drawn.map((c) => c.s);
+  assert.ok(texts.includes('share') && texts.includes('%)'), JSON.stringify(texts));
+  // before: the broken word was drawn whole at the middle of both its lines' box
+  assert.ok(!texts.includes('(0–100'), JSON.stringify(texts));
+  const chars = drawn.filter((c) => c.s.length === 1);
+  assert.equal(chars.map((c) => c.s).join(''), '(0–100');
+  const lineOf = (ch) => chars.find((c) => c.s === ch).y;
+  assert.ok(lineOf('1') > lineOf('('), `the part after the dash is on a lower line: ${JSON.stringify(chars)}`);
   assert.deepEqual(log.errors, []);
   await page.close();
 });
