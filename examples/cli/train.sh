@@ -12,7 +12,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOYMOE="${TOYMOE_CLI:-$ROOT/build/toymoe}"
-PRESETS="fig1 fig1-zero-bias fig2 fig5-zero fig5-xavier fig5-diagonal fig6a fig6b fig6c"
+# the preset names: the case labels below (one list to edit)
+PRESETS="$(grep -oE '^  [a-z0-9-]+\)' "${BASH_SOURCE[0]}" | tr -d ' )' | xargs)"
 usage() { echo "usage: bash examples/cli/train.sh PRESET [toymoe train flags...]   (PRESET: ${PRESETS// /, })" >&2; }
 
 [ $# -ge 1 ] || { usage; exit 2; }

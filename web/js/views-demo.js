@@ -1,14 +1,10 @@
-// Demo of the five views (web/views-demo.html): trains a few paper configurations on the
+// Demo of every view of VIEW_IDS (web/views-demo.html): trains a few paper configurations on the
 // main thread (demo only; the lab trains in a worker) and feeds the views snapshots.
 // URL: ?sets=fig1,fig5,fig6,simplex,many (default: all) &steps=N (override every preset's steps)
 import { loadLab } from './engine.js';
-import * as lossView from './views/loss.js';
-import * as normsView from './views/norms.js';
-import * as interferenceView from './views/interference.js';
-import * as regionsView from './views/regions.js';
-import * as readoutsView from './views/readouts.js';
+import { VIEW_IDS } from './state.js';
 
-const VIEWS = [lossView, normsView, interferenceView, regionsView, readoutsView];
+const VIEWS = await Promise.all(VIEW_IDS.map((id) => import(`./views/${id}.js`)));
 const PRESETS = {
   fig1: { title: 'Figure 1: dense model, n = 20, m = 6', steps: 4000,
     config: { n: 20, m: 6, p: 0.1, importance: 'decay', importance_base: 0.7, batch: 1024, loss: 'sum', bias_init: 'zero', seed: 1 } },
