@@ -163,15 +163,17 @@ static inline void tm_axpy2(int32_t n, float a, const float *restrict x1, float 
 }
 
 // The encoder over the present features: x (n,) sparse at nz (count,), W (n,m) -> h (m,)
-// += sum_t x_nz[t] W[nz[t],:], in t order; narrow m (the MoE experts) without a call per row.
+// = sum_t x_nz[t] W[nz[t],:] summed from +0 in t order; narrow m (the MoE experts) without a
+// call per row. The first row is 0 + x W (not x W: a -0 product must give +0), so h needs no
+// zeroing pass (a memset call per sample for m > 2).
 static inline void tm_encode(int32_t m, int32_t count, const int32_t *restrict nz, const float *restrict x,
                              const float *restrict W, float *restrict h) {
     if (m == 1) {
-        float a = h[0];
+        float a = 0.0f;
         for (int32_t t = 0; t < count; t++) a += x[nz[t]] * W[nz[t]];
         h[0] = a;
     } else if (m == 2) {
-        float a0 = h[0], a1 = h[1];
+        float a0 = 0.0f, a1 = 0.0f;
         for (int32_t t = 0; t < count; t++) {
             float xt = x[nz[t]];
             const float *w = W + (size_t)nz[t] * 2;
@@ -179,8 +181,17 @@ static inline void tm_encode(int32_t m, int32_t count, const int32_t *restrict n
             a1 += xt * w[1];
         }
         h[0] = a0; h[1] = a1;
+    } else if (count == 0) {
+        for (int32_t j = 0; j < m; j++) h[j] = 0.0f;
     } else {
-        for (int32_t t = 0; t < count; t++) tm_axpy(m, x[nz[t]], W + (size_t)nz[t] * m, h);
+        const float x0 = x[nz[0]], *w0 = W + (size_t)nz[0] * m;
+        int32_t j = 0;
+#if TM_SIMD
+        const v128_t zero = wasm_f32x4_splat(0.0f), vx0 = wasm_f32x4_splat(x0);
+        for (; j + 4 <= m; j += 4) wasm_v128_store(h + j, wasm_f32x4_add(zero, wasm_f32x4_mul(vx0, wasm_v128_load(w0 + j))));
+#endif
+        for (; j < m; j++) h[j] = 0.0f + x0 * w0[j];
+        for (int32_t t = 1; t < count; t++) tm_axpy(m, x[nz[t]], W + (size_t)nz[t] * m, h);
     }
 }
 

@@ -147,24 +147,16 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
         return;
     }
     // scores (E,) = router (E,n) . x over the nonzero entries only: a row of routerT (n,Epad)
-    // per present feature, each score adding its terms in the order of a dot product along nz
-    float padded[1024];  // Epad <= 1024: E is at most 1024 by the schema
-    tm_rows_sum(m->Epad, count, nz, x, m->routerT, padded);
-    if (E > 4) {
-        memcpy(scores, padded, (size_t)E * sizeof *scores);
-    } else {  // the MoEs of the figures: E stores, not a memcpy call per sample
-        scores[0] = padded[0];
-        if (E > 1) scores[1] = padded[1];
-        if (E > 2) scores[2] = padded[2];
-        if (E > 3) scores[3] = padded[3];
-    }
+    // per present feature, each score adding its terms in the order of a dot product along nz;
+    // scores has room for Epad, so the vector passes below read whole vectors (+0 past E)
+    tm_rows_sum(m->Epad, count, nz, x, m->routerT, scores);
     int no_nan = 1;
     for (int32_t e = 0; softmax && e < E; e++) no_nan &= scores[e] == scores[e];
     // top-k on the scores: softmax is monotone, so this is top-k on g without
     // float-rounding ties; strict '>' gives real ties to the lowest index
     int32_t passes = k;  // selection passes still to run
     // k vector passes over the padded scores instead of k scalar passes whose selects chain
-    if (k > 1 && E <= 32 && no_nan && tm_top_k(E, k, padded, chosen)) passes = 0;
+    if (k > 1 && E <= 32 && no_nan && tm_top_k(E, k, scores, chosen)) passes = 0;
     uint8_t taken[1024];  // E <= 1024 by the schema
     if (passes > 1)
         for (int32_t e = 0; e < E; e++) taken[e] = 0;
@@ -187,7 +179,7 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     else
         for (int32_t e = 0; e < E; e++)
             if (scores[e] > top) top = scores[e];
-    tm_softmax(E, padded, top, gates);  // padded: whole vectors
+    tm_softmax(E, scores, top, gates);  // whole vectors of scores
     if (k == 1) return;
     float picked = 0.0f;
     for (int32_t c = 0; c < k; c++) picked += gates[chosen[c]];
@@ -254,11 +246,7 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
             sel_count[e]++;
             float *h = m->h + (size_t)c * hm, *pre = m->pre + (size_t)c * n;
             // encoder over present features: x (n,) sparse, W_e (n,m) -> h (m,)
-            if (hm > 1 || k == 1) {
-                if (hm <= 2) h[0] = h[hm - 1] = 0.0f;  // not a memset call per sample
-                else memset(h, 0, (size_t)hm * sizeof *h);
-                tm_encode(hm, cnt, nz, x, m->W + (size_t)e * n * hm, h);
-            }
+            if (hm > 1 || k == 1) tm_encode(hm, cnt, nz, x, m->W + (size_t)e * n * hm, h);
             // decoder: WT_e (m,n), h (m,), b_e (n,) -> pre (n,)
             tm_decode(n, hm, m->WT + (size_t)e * hm * n, h, m->b + (size_t)e * n, pre, k > 1 ? m->y + (size_t)c * n : NULL);
         }

@@ -54,7 +54,7 @@ tm_model *tm_model_new(const tm_config *c);   // NULL + tm_last_error on failure
 void tm_model_init_params(tm_model *m, uint32_t seed);
 void tm_model_sync_transpose(tm_model *m);    // WT, routerT <- W, router after params change
 
-// Routing for one input: x (n,) with nonzero indices nz (count,) -> scores (E,),
+// Routing for one input: x (n,) with nonzero indices nz (count,) -> scores (Epad,: +0 past E),
 // chosen (k,) top-k by score (ties to the lowest index), weights (k,) renormalised
 // gates; gates (E,) softmax probabilities, filled when k > 1 or load balancing is on.
 void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t count, float *scores, float *gates,

@@ -73,7 +73,7 @@ int main(void) {
     tm_model_free(m);
     // Random routers, k=3 of 5: weights sum to 1 and follow the gate order.
     m = tm_model_create("{\"n\":6,\"m\":2,\"experts\":5,\"k\":3,\"seed\":11}");
-    float x6[6] = {0.3f, 0.9f, 0.1f, 0.7f, 0.2f, 0.6f}, sc[5], g5[5], w5[5];
+    float x6[6] = {0.3f, 0.9f, 0.1f, 0.7f, 0.2f, 0.6f}, sc[8], g5[5], w5[5];  // scores: E padded to 4
     int32_t nz6[6] = {0, 1, 2, 3, 4, 5}, ch[5];
     for (int trial = 0; trial < 20; trial++) {
         for (int i = 0; i < 30; i++) m->router[i] = (float)((i * 37 + trial * 11) % 17) / 8.0f - 1.0f;
