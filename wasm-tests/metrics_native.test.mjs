@@ -2,10 +2,13 @@
 // weights: a model trained in wasm is written out (config + weights) and measured
 // again by `toymoe metrics`. Both builds round every float op alike, so the
 // tolerance (1e-5 relative) only absorbs the CLI's printed digits.
+// Also: the CLI reads the weights from any JSON layout and size, and says what is wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLab } from '../web/js/engine.js';
-import { HAVE_CLI, runCli, withTempDir } from './node_helpers.mjs';
+import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { CLI, HAVE_CLI, runCli, withTempDir } from './node_helpers.mjs';
 
 const lab = await loadLab();
 const SAMPLES = 4096;
@@ -64,3 +67,44 @@ for (const [name, config] of Object.entries(configs)) {
     model.free();
   });
 }
+
+test('toymoe metrics reads the weights from any JSON layout and size, and names what is wrong', { skip: !HAVE_CLI && 'no native CLI' }, () => {
+  withTempDir((dir, write) => {
+    const raw = (name, text) => { const p = `${dir}/${name}`; writeFileSync(p, text); return p; };
+    const metricsOf = (config, weightsFile) => runCli(['metrics', '--config', config, '--weights', weightsFile, '--samples', '256']);
+    const failure = (config, weightsFile) => {
+      try { execFileSync(CLI, ['metrics', '--config', config, '--weights', weightsFile], { stdio: ['ignore', 'pipe', 'pipe'] }); }
+      catch (e) { return { status: e.status, stderr: String(e.stderr) }; }
+      return { status: 0, stderr: '' };
+    };
+    // train --weights output above 1 MiB, read back whole (before: "cannot read" past 1 MiB)
+    const big = { n: 1000, m: 100, batch: 16, steps: 1 };
+    const trained = execFileSync(CLI, ['train', '--n', '1000', '--m', '100', '--batch', '16', '--steps', '1', '--weights', '--quiet'], { maxBuffer: 1 << 26 });
+    assert.ok(trained.length > 1 << 20);
+    assert.equal(metricsOf(write('big.json', big), raw('big-weights.json', trained)).samples, 256);
+    // one model's weights in five layouts give the same metrics
+    const config = write('config.json', { n: 20, m: 6 });
+    const run = JSON.parse(execFileSync(CLI, ['train', '--n', '20', '--m', '6', '--steps', '50', '--weights', '--quiet'], { encoding: 'utf8' }));
+    const w = run.weights;
+    const want = metricsOf(config, write('plain.json', w));
+    const layouts = {
+      'train output': JSON.stringify(run),
+      tabs: JSON.stringify({ meta: { W: [1, 2] }, ...w }, null, '\t'),
+      CRLF: JSON.stringify(w, null, 1).replace(/\n/g, '\r\n'),
+      'nested strings': JSON.stringify({ extra: [{ a: 'x"]}', W: 'no' }], weights: w }),
+    };
+    for (const [name, text] of Object.entries(layouts)) assert.deepEqual(metricsOf(config, raw(`${name}.json`, text)), want, name);
+    const cases = [
+      [{ ...w, W: w.W.slice(1) }, /W: ends at entry 119 \(W 120, b 20 and router 20 numbers/],
+      [{ ...w, router: [...w.router, 1] }, /router: more than 20 numbers/],
+      [{ ...w, b: 'x' }, /b is not an array/],
+      [{ b: w.b, router: w.router }, /no array W/],
+    ];
+    for (const [weights, message] of cases) {
+      const r = failure(config, write('bad.json', weights));
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, message);
+    }
+    assert.match(failure(config, `${dir}/missing.json`).stderr, /--weights: cannot open '.*missing\.json': No such file/);
+  });
+});

@@ -7,6 +7,7 @@
 #include "sweep_cmd.h"
 #include "../model.h"
 #include "../toymoe.h"
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static void usage(FILE *out) {
             "                    --data-rng xoshiro, or --fidelity quick-xoshiro|paper-xoshiro: the same jobs on the\n"
             "                    xoshiro data stream)\n"
             "       toymoe merge [--json OUT] [--csv OUT] FILE...   (best run per cell, mean loss over runs)\n"
-            "         (weights: JSON with arrays W, b, router, e.g. the output of train --weights)\n"
+            "         (weights: JSON with arrays W, b, router at the top level or in \"weights\", as train --weights writes them)\n"
             "  --config FILE        JSON config (flags after it override its fields)\n"
             "  --history-every K    loss history entry every K steps (default: steps/100, at least 1)\n"
             "  --weights            include W, b and router in the JSON result\n"
@@ -54,17 +55,101 @@ static int bad_usage(const char *fmt, const char *arg) {
     return 2;
 }
 
-static char *read_file(const char *path) {
+// A whole file (or pipe) as text; NULL with the reason in why (why_len bytes) when it fails.
+#define READ_MAX ((size_t)1 << 30)  // 1 GiB: the largest model's train --weights output is ~200 MB
+static char *read_file(const char *path, char *why, size_t why_len) {
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = len >= 0 && len < (1 << 20) ? malloc((size_t)len + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) buf[len] = 0;
-    else { free(buf); buf = NULL; }
+    if (!f) { snprintf(why, why_len, "cannot open '%s': %s", path, strerror(errno)); return NULL; }
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap + 1);
+    for (size_t got; buf && (got = fread(buf + len, 1, cap - len, f)) > 0;) {
+        len += got;
+        if (len < cap) continue;
+        char *grown = cap < READ_MAX ? realloc(buf, 2 * cap + 1) : NULL;
+        if (!grown) { snprintf(why, why_len, "'%s' is over %zu MiB, the most read", path, READ_MAX >> 20); free(buf); buf = NULL; break; }
+        buf = grown;
+        cap *= 2;
+    }
+    if (buf && ferror(f)) { snprintf(why, why_len, "cannot read '%s': %s", path, strerror(errno)); free(buf); buf = NULL; }
+    else if (buf) buf[len] = 0;
+    else if (!why[0]) snprintf(why, why_len, "out of memory reading '%s'", path);
     fclose(f);
     return buf;
+}
+
+// A few steps of JSON, enough to find the weight arrays in any valid file.
+static const char *json_ws(const char *p) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    return p;
+}
+
+// p at a value -> just past it, or NULL when the text is not JSON there (or nests past depth).
+static const char *json_skip_depth(const char *p, int depth) {
+    p = json_ws(p);
+    if (*p == '"') {
+        for (p++; *p != '"'; p++) {
+            if (!*p) return NULL;
+            if (*p == '\\' && !*++p) return NULL;
+        }
+        return p + 1;
+    }
+    if ((*p == '[' || *p == '{') && depth > 0) {
+        char close = *p == '[' ? ']' : '}';
+        p = json_ws(p + 1);
+        if (*p == close) return p + 1;
+        for (;;) {
+            if (close == '}') {
+                if (*(p = json_ws(p)) != '"' || !(p = json_skip_depth(p, 0)) || *(p = json_ws(p)) != ':') return NULL;
+                p++;
+            }
+            if (!(p = json_skip_depth(p, depth - 1))) return NULL;
+            p = json_ws(p);
+            if (*p == close) return p + 1;
+            if (*p++ != ',') return NULL;
+        }
+    }
+    if (*p == '[' || *p == '{') return NULL;
+    const char *start = p;  // a number or a literal
+    while (*p && strchr("+-.0123456789eEtruefalsn", *p)) p++;
+    return p > start ? p : NULL;
+}
+
+static const char *json_skip(const char *p) { return json_skip_depth(p, 256); }
+
+// The value of member `key` of the object at p, or NULL.
+static const char *json_member(const char *p, const char *key) {
+    p = json_ws(p);
+    if (*p++ != '{') return NULL;
+    size_t klen = strlen(key);
+    for (p = json_ws(p); *p == '"'; p = json_ws(p + 1)) {
+        const char *name = p + 1, *end = json_skip(p);
+        if (!end || *(end = json_ws(end)) != ':') return NULL;
+        const char *value = json_ws(end + 1);
+        if ((size_t)(end - name) >= klen + 1 && !strncmp(name, key, klen) && name[klen] == '"' && json_ws(name + klen + 1) == end)
+            return value;
+        if (!(p = json_skip(value)) || *(p = json_ws(p)) != ',') return NULL;
+    }
+    return NULL;
+}
+
+// dst (count,) = the array of numbers at p; 0 with the reason in why when it is not one.
+static int read_array(const char *p, const char *key, float *dst, int32_t count, char *why, size_t why_len) {
+    if (!p) { snprintf(why, why_len, "no array %s (at the top level or in \"weights\")", key); return 0; }
+    if (*(p = json_ws(p)) != '[') { snprintf(why, why_len, "%s is not an array", key); return 0; }
+    p = json_ws(p + 1);
+    for (int32_t i = 0; i < count; i++) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p) {
+            snprintf(why, why_len, "%s: %s at entry %d", key, *p == ']' ? "ends" : "not a number", i);
+            return 0;
+        }
+        dst[i] = (float)v;
+        p = json_ws(end);
+        if (i + 1 < count && *p == ',') p = json_ws(p + 1);
+    }
+    if (*p != ']') { snprintf(why, why_len, "%s: more than %d numbers", key, count); return 0; }
+    return 1;
 }
 
 static void print_floats(const float *x, int32_t n, int32_t every) {
@@ -126,24 +211,6 @@ static int print_metrics(tm_model *m, int32_t samples) {
     return 0;
 }
 
-// Reads the array after "key": in text into dst (count floats exactly).
-static int read_array(const char *text, const char *key, float *dst, int32_t count) {
-    char pattern[16];
-    snprintf(pattern, sizeof pattern, "\"%s\"", key);
-    const char *p = strstr(text, pattern);
-    if (!p || !(p = strchr(p, '['))) return 0;
-    p++;
-    for (int32_t i = 0; i < count; i++) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p) return 0;
-        dst[i] = (float)v;
-        p = end;
-        while (*p == ' ' || *p == '\n' || *p == ',') p++;
-    }
-    return *p == ']';
-}
-
 static int parse_samples(const char *v, int32_t *samples) {
     char *end;
     long s = strtol(v, &end, 10);
@@ -164,17 +231,24 @@ static int cmd_metrics(int argc, char **argv) {
         } else return bad_usage("unknown flag %s (toymoe metrics --config FILE --weights FILE [--samples N])", argv[i]);
     }
     if (!config_path || !weights_path) return bad_usage("%s", "metrics needs --config FILE and --weights FILE");
-    char *cfg_text = read_file(config_path), *w_text = read_file(weights_path);
-    if (!cfg_text || !w_text) { free(cfg_text); free(w_text); return bad_usage("cannot read '%s'", cfg_text ? weights_path : config_path); }
+    char why[512] = "";
+    char *cfg_text = read_file(config_path, why, sizeof why);
+    if (!cfg_text) return bad_usage("--config: %s", why);
+    char *w_text = read_file(weights_path, why, sizeof why);
+    if (!w_text) { free(cfg_text); return bad_usage("--weights: %s", why); }
     tm_model *m = tm_model_create(cfg_text);
     free(cfg_text);
     if (!m) { free(w_text); fprintf(stderr, "toymoe: --config: %s\n", tm_last_error()); return 2; }
     int32_t wn = m->E * m->n * m->m, bn = m->E * m->n;
-    int ok = read_array(w_text, "W", m->W, wn) && read_array(w_text, "b", m->b, bn) && read_array(w_text, "router", m->router, bn);
+    // the arrays at the top level, or in "weights" (train --weights writes them there)
+    const char *top = json_member(w_text, "W") ? w_text : json_member(w_text, "weights");
+    int ok = read_array(top ? json_member(top, "W") : NULL, "W", m->W, wn, why, sizeof why) &&
+             read_array(top ? json_member(top, "b") : NULL, "b", m->b, bn, why, sizeof why) &&
+             read_array(top ? json_member(top, "router") : NULL, "router", m->router, bn, why, sizeof why);
     free(w_text);
     if (!ok) {
         tm_model_free(m);
-        fprintf(stderr, "toymoe: --weights: needs arrays W (%d), b (%d) and router (%d) for this config\n", wn, bn, bn);
+        fprintf(stderr, "toymoe: --weights: %s (W %d, b %d and router %d numbers for this config)\n", why, wn, bn, bn);
         return 2;
     }
     int rc = print_metrics(m, samples);
@@ -210,8 +284,9 @@ static int cmd_train(int argc, char **argv) {
         if (i + 1 >= argc) return bad_usage("%s needs a value", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--config")) {
-            char *text = read_file(v);
-            if (!text) return bad_usage("--config: cannot read '%s'", v);
+            char why[512] = "";
+            char *text = read_file(v, why, sizeof why);
+            if (!text) return bad_usage("--config: %s", why);
             int rc = tm_config_parse_json(&cfg, text);
             free(text);
             if (rc) return bad_usage("--config: %s", tm_last_error());
