@@ -525,3 +525,26 @@ test('a crashed worker is restarted and the user is told', { skip }, async () =>
   assert.equal((await hook(page, 'snapshot')).step, 200);
   await page.close();
 });
+
+test('a worker stuck in one long call says so, and new settings replace it at once', { skip }, async () => {
+  // n = 4096, m = 2000: its first metrics take about 2 minutes (the n^2 m interference)
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}?n=4096&m=2000&batch=1&steps=5`);
+  await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
+  await page.waitForFunction(() => /^working… \d+ s/.test(document.getElementById('stat-rate').textContent), null, { timeout: 20000 });
+  const t = Date.now();
+  await page.selectOption('#preset', 'fig2');
+  await page.waitForFunction(() => window.__toymoe.snapshot?.config?.n === 20 && !!window.__toymoe.snapshot?.metrics, null, { timeout: 20000 });
+  // before: the create queued behind the old model's metrics for about 100 s
+  assert.ok(Date.now() - t < 15000, `the new model came after ${Date.now() - t} ms`);
+  assert.ok((await hook(page, 'messages')).some((m) => /restarted for the new ones/.test(m)));
+  await page.fill('#f-steps', '300');
+  await page.dispatchEvent('#f-steps', 'change');
+  await waitSnapshot(page);
+  await trainToEnd(page);
+  assert.equal((await hook(page, 'snapshot')).step, 300);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

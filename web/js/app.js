@@ -14,6 +14,12 @@ import { loadLab } from './engine.js';
 const $ = (id) => document.getElementById(id);
 const READY_TIMEOUT_MS = 20000;
 const MAX_RESTARTS = 3;
+// A worker silent this long while it owes a reply is inside one long call (a slow step or the
+// metrics of a huge model): the page says so, and new settings restart it instead of queueing
+const BUSY_SHOW_MS = 1500;
+const BUSY_RESTART_MS = 1000;
+// (pause is left out: an idle worker ignores it; a training one answers while the page says 'training')
+const ASKS_REPLY = new Set(['create', 'train', 'step', 'export', 'snapshot']);
 
 let controls = null;    // the settings form (normal page only)
 
@@ -29,6 +35,8 @@ const app = {
   panels: new Map(),    // view id -> {panel, body, instance}
   exports: [],          // pending export requests
   restarts: [],
+  lastHeard: 0,         // performance.now() of the worker's last message
+  lastAsked: 0,         // ... of the last message that the worker answers
   renderQueued: false,
   failed: false,
 };
@@ -55,11 +63,39 @@ function startWorker() {
   };
   worker.onmessageerror = () => onWorkerCrash(worker, 'a message from the worker could not be read');
   app.worker = worker;
+  app.lastHeard = app.lastAsked = performance.now();  // a new worker owes nothing yet
   return worker;
 }
 
 function send(msg) {
-  app.worker?.postMessage(msg);
+  if (!app.worker) return;
+  if (ASKS_REPLY.has(msg.type)) app.lastAsked = performance.now();
+  app.worker.postMessage(msg);
+}
+
+/** How long the worker has been inside one call that owes the page a reply (0: not busy). */
+function busyMs() {
+  if (!app.worker || app.failed) return 0;
+  const owed = app.lastAsked > app.lastHeard || app.status === 'training';
+  return owed ? performance.now() - Math.max(app.lastHeard, app.lastAsked) : 0;
+}
+
+// A busy worker is replaced, not waited for: its model is about to be discarded anyway.
+function replaceBusyWorker(ms) {
+  app.worker.terminate();
+  for (const req of app.exports.splice(0)) req.reject(new Error('export: the worker was restarted for new settings'));
+  say(`The training worker spent ${(ms / 1000).toFixed(1)} s in one call for the previous settings ` +
+    '(a slow step, or the metrics of a large model); it was restarted for the new ones.', 'info');
+  startWorker();
+  send({ type: 'setSpeed', stepsPerSecond: SPEEDS[app.state.speed] });
+}
+
+// While the worker is silent inside a long call, the status line says so.
+function showBusy() {
+  const ms = busyMs();
+  if (ms < BUSY_SHOW_MS) return;
+  const n = $('stat-rate');
+  if (n) n.textContent = `working… ${Math.floor(ms / 1000)} s in one step or metrics computation (Reset or new settings restart it)`;
 }
 
 let readyResolve = null;
@@ -85,6 +121,7 @@ function onWorkerCrash(worker, why) {
 
 function onWorkerMessage(worker, msg) {
   if (worker !== app.worker || !msg || typeof msg !== 'object') return;
+  if (msg.type !== 'ready') app.lastHeard = performance.now();  // 'ready' answers no request
   switch (msg.type) {
     case 'ready':
       app.version = msg.version;
@@ -120,6 +157,8 @@ function onWorkerMessage(worker, msg) {
 }
 
 function createModel({ params = null, base = null } = {}) {
+  const busy = busyMs();
+  if (busy >= BUSY_RESTART_MS) replaceBusyWorker(busy);
   app.gen += 1;
   app.snap = null;
   setStatus('idle');
@@ -630,6 +669,7 @@ async function main() {
   wireMessages();
   applyState(state, { keepModel: true });
   createModel();
+  setInterval(showBusy, 500);
   replayEarlyMessages();
   if (!embed && hash.startsWith('#sweep=')) await openSweepModel(lab, hash);
   document.body.dataset.ready = '1';

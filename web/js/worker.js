@@ -34,7 +34,7 @@ let base = null;               // {step, lossHistory} of a loaded run
 let gen = 0;                   // generation from the page's create message, echoed in snapshots
 let status = 'idle';
 let stepsPerSecond = Infinity;
-let msPerStep = 0.5;           // running estimate, sizes the chunks
+let msPerStep = null;          // running estimate of this model's steps, sizes the chunks (null: none yet)
 let runToken = 0;              // bumps on every create/pause so stale loops stop
 let stepBudget = Infinity;     // steps left for a 'step' request
 let lastSnapshot = 0, lastMetrics = -Infinity, metricsCost = 0;
@@ -108,6 +108,10 @@ function snapshot({ withMetrics = false, samples = METRICS_TRAINING } = {}) {
 
 const finalSnapshot = () => snapshot({ withMetrics: true, samples: METRICS_FINAL });
 
+// A new model's first chunk is one step: a step can take seconds (E = k = 1024), and the
+// worker reads 'pause' only between chunks.
+const chunkSteps = () => (msPerStep === null ? 1 : Math.max(1, Math.round(CHUNK_MS / msPerStep)));
+
 function remaining() {
   return Math.max(0, model.config.steps - totalStep());
 }
@@ -128,16 +132,16 @@ async function runLoop(token) {
         await sleep(Math.max(4, Math.min(50, (1 - due) / stepsPerSecond * 1000)));
         continue;
       }
-      count = Math.min(Math.floor(due), Math.max(1, Math.round(CHUNK_MS / msPerStep)));
+      count = Math.min(Math.floor(due), chunkSteps());
       due -= count;
     } else {
-      count = Math.max(1, Math.round(CHUNK_MS / msPerStep));
+      count = chunkSteps();
     }
     count = Math.min(count, left);
     const t0 = performance.now();
     const r = model.train(count);
     const dt = performance.now() - t0;
-    msPerStep = 0.7 * msPerStep + 0.3 * Math.max(dt / count, 1e-4);
+    msPerStep = msPerStep === null ? Math.max(dt / count, 1e-4) : 0.7 * msPerStep + 0.3 * Math.max(dt / count, 1e-4);
     if (stepBudget !== Infinity) stepBudget -= count;
     const now = performance.now();
     if (now - rate.t >= 500) {
@@ -187,6 +191,7 @@ function create(config, params, loadedBase, generation = gen) {
   status = 'idle';
   stepBudget = Infinity;
   rate = { t: 0, step: 0, value: 0 };
+  msPerStep = null;
   if (model) model.free();
   model = null;
   base = null;
