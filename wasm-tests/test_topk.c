@@ -4,11 +4,12 @@
 #include "kernels.h"
 #include "model.h"
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 // The rule: pass c takes the first untaken expert with the highest score (strict '>').
 static void top_k_reference(int32_t E, int32_t k, const float *scores, int32_t *chosen) {
-    int taken[32] = {0};
+    int taken[1024] = {0};
     for (int32_t c = 0; c < k; c++) {
         int32_t best = -1;
         for (int32_t e = 0; e < E; e++)
@@ -47,8 +48,47 @@ static void check_top_k_kernel(void) {
           vector_runs, fallbacks);
 }
 
+// Routing with E > 32 and k >= 8 (a heap) against the rule, through tm_route: n = 1 and x = 1,
+// so the scores are the router's column (ties, signed zeros, infinities as above).
+static void check_top_k_heap(void) {
+    tm_rng r;
+    tm_rng_seed(&r, 6, 9);
+    const float levels[8] = {-INFINITY, -1.0f, -0.0f, 0.0f, 0.25f, 0.5f, 2.0f, INFINITY};
+    const int32_t Es[] = {33, 48, 100, 257, 1024};
+    int32_t bad = 0, runs = 0;
+    for (int32_t i = 0; i < 5; i++) {
+        int32_t E = Es[i], ks[] = {8, 9, E / 2, E - 1, E};
+        for (int32_t j = 0; j < 5; j++) {
+            char cfg[128];
+            snprintf(cfg, sizeof cfg, "{\"n\":1,\"m\":1,\"experts\":%d,\"k\":%d,\"batch\":1}", E, ks[j]);
+            tm_model *m = tm_model_create(cfg);
+            CHECK(m != NULL, "create %s: %s", cfg, tm_last_error());
+            if (!m) continue;
+            static float scores[1024], gates[1024], w[1024];
+            static int32_t want[1024], got[1024];
+            float x[1] = {1.0f};
+            int32_t nz[1] = {0};
+            for (int32_t trial = 0; trial < 6; trial++) {
+                int kind = trial % 3;
+                for (int32_t e = 0; e < E; e++)
+                    m->router[e] = kind == 2 ? tm_rng_uniform(&r) - 0.5f : levels[(kind ? 0 : 2) + tm_rng_below(&r, kind ? 8 : 4)];
+                tm_model_sync_transpose(m);
+                tm_route(m, x, nz, 1, scores, gates, got, w);
+                top_k_reference(E, m->k, scores, want);
+                runs++;
+                for (int32_t c = 0; c < m->k; c++)
+                    if (got[c] != want[c] && bad++ < 5)
+                        CHECK(0, "heap E=%d k=%d trial %d: pick %d is %d, want %d", E, m->k, trial, c, got[c], want[c]);
+            }
+            tm_model_free(m);
+        }
+    }
+    CHECK(bad == 0 && runs == 150, "top-k by heap: %d wrong picks in %d routings", bad, runs);
+}
+
 int main(void) {
     check_top_k_kernel();
+    check_top_k_heap();
     tm_model *m = tm_model_create("{\"n\":4,\"m\":2,\"experts\":4,\"k\":2,\"router_init\":\"zero\"}");
     CHECK(m != NULL, "create: %s", tm_last_error());
     float x[4] = {0.5f, 0.2f, 0.0f, 0.9f}, scores[4], gates[4], w[4];
