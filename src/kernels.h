@@ -75,6 +75,27 @@ static inline float tm_dot(int32_t n, const float *restrict x, const float *rest
     return ((l0 + l1) + (l2 + l3)) + tail;
 }
 
+// Four dot products sharing x: out[q] = tm_dot(n, x, y[q]) bit for bit, four add chains side by side.
+static inline void tm_dot4(int32_t n, const float *restrict x, const float *const y[4], float out[4]) {
+#if TM_SIMD
+    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128_t vx = wasm_v128_load(x + i);
+        for (int q = 0; q < 4; q++) acc[q] = wasm_f32x4_add(acc[q], wasm_f32x4_mul(vx, wasm_v128_load(y[q] + i)));
+    }
+    for (int q = 0; q < 4; q++) {
+        float tail = 0.0f;
+        for (int32_t t = i; t < n; t++) tail += x[t] * y[q][t];
+        float l0 = wasm_f32x4_extract_lane(acc[q], 0), l1 = wasm_f32x4_extract_lane(acc[q], 1);
+        float l2 = wasm_f32x4_extract_lane(acc[q], 2), l3 = wasm_f32x4_extract_lane(acc[q], 3);
+        out[q] = ((l0 + l1) + (l2 + l3)) + tail;
+    }
+#else
+    for (int q = 0; q < 4; q++) out[q] = tm_dot(n, x, y[q]);
+#endif
+}
+
 // One pass over a row: d (n,), w (n,), dw (n,) -> returns d.w and does dw += a*d
 static inline float tm_dot_axpy(int32_t n, const float *restrict d, const float *restrict w, float *restrict dw, float a) {
     int32_t i = 0;

@@ -11,12 +11,25 @@
 float tm_expert_geometry(const float *W, int32_t n, int32_t m, float *norm, float *interference, float *poly,
                          float *super, float *phase, float *dim, float *cls) {
     for (int32_t i = 0; i < n; i++) norm[i] = sqrtf(tm_dot(m, W + (size_t)i * m, W + (size_t)i * m));
+    // interference (n,n) first holds W W^T: each dot once, mirrored (W_i.W_j and W_j.W_i are the
+    // same products summed in the same order), four to a pass over W_i; n^2 m/2 multiply-adds
+    for (int32_t i = 0; i < n; i++) {
+        const float *wi = W + (size_t)i * m;
+        int32_t j = i;
+        for (; j + 4 <= n; j += 4) {
+            const float *y[4] = {W + (size_t)j * m, W + (size_t)(j + 1) * m, W + (size_t)(j + 2) * m, W + (size_t)(j + 3) * m};
+            float d[4];
+            tm_dot4(m, wi, y, d);
+            for (int q = 0; q < 4; q++) interference[(size_t)i * n + j + q] = interference[(size_t)(j + q) * n + i] = d[q];
+        }
+        for (; j < n; j++) interference[(size_t)i * n + j] = interference[(size_t)j * n + i] = tm_dot(m, wi, W + (size_t)j * m);
+    }
     float capacity = 0.0f;
     for (int32_t i = 0; i < n; i++) {
         float inv = 1.0f / (TM_METRIC_EPS + norm[i]), off = 0.0f, all = 0.0f;
         float *row = interference + (size_t)i * n;
         for (int32_t j = 0; j < n; j++) {
-            row[j] = inv * tm_dot(m, W + (size_t)i * m, W + (size_t)j * m);
+            row[j] = inv * row[j];
             float sq = row[j] * row[j];
             all += sq;
             if (j != i) off += sq;

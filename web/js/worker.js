@@ -73,9 +73,18 @@ function history() {
   return { stride, values: Float32Array.from([...pick(b), ...pick(own)]) };
 }
 
+// A metrics sample runs k experts' n x m forward pass and the usage terms' E^2 scores: a huge
+// model gets fewer samples, so that one computation stays near METRICS_BUDGET multiply-adds
+// (n = 4096, m = 2000 took 2 minutes on 8192; the readouts say how many were used).
+const METRICS_BUDGET = 2e9;
+function affordableSamples(samples) {
+  const { n, m, k, experts } = model.config;
+  return Math.max(64, Math.min(samples, Math.floor(METRICS_BUDGET / (k * n * m + experts * (experts + n)))));
+}
+
 function computeMetrics(samples) {
   const t = performance.now();
-  const metrics = model.metrics({ samples, typedRows: true });  // the views index rows alike
+  const metrics = model.metrics({ samples: affordableSamples(samples), typedRows: true });  // the views index rows alike
   const { n } = model.config;
   const regions = n <= 3 && n >= 2 ? { grid: REGION_GRID, cells: model.routerRegions(REGION_GRID) } : null;
   metricsCost = performance.now() - t;
@@ -212,7 +221,7 @@ function exportRun() {
   // them, so its weights and loss history can be looked at (non-finite values become null).
   let metrics = null, metricsError;
   try {
-    metrics = model.metrics({ samples: METRICS_FINAL });
+    metrics = model.metrics({ samples: affordableSamples(METRICS_FINAL) });
   } catch (err) {
     if (status !== 'nonfinite') throw err;
     metricsError = String(err?.message ?? err);
