@@ -411,6 +411,12 @@ test('a run exported as JSON (and CSV) loads back with its weights; bad files ar
   assert.equal(loaded.lossHistory.values.length, 400);
   assert.match(new URL(b.page.url()).search, /preset=fig2/);
 
+  // Losses a float32 sum of squares cannot be: refused, the weights still load.
+  const oddHistory = path.join(dir, 'odd-history.json');
+  fs.writeFileSync(oddHistory, JSON.stringify({ ...run, lossHistory: { stride: 1, values: [0.5, 1e308, -5] } }));
+  await b.page.setInputFiles('#load-run', oddHistory);
+  await b.page.waitForFunction(() => window.__toymoe.messages.some((t) => t.startsWith('file: lossHistory must be')));
+
   // A hostile file: bad sizes, markup in fields, weights of the wrong length.
   const bad = path.join(dir, 'bad.json');
   fs.writeFileSync(bad, JSON.stringify({ format: 'toymoe-run', preset: '<img src=x onerror=alert(1)>',
@@ -507,6 +513,8 @@ test('a non-finite loss pauses training and names lr and weight_decay', { skip }
     failed = (await hook(page, 'messages')).filter((t) => /^Export failed: metrics: /.test(t));
   }
   assert.equal(failed.length, 1, (await hook(page, 'messages')).join(' | '));
+  assert.doesNotMatch(failed[0], /metrics: metrics:/);
+  assert.match(await page.locator('#stat-loss').textContent(), /^loss (\d+\.\d{4}|\d\.\d{3}e[+-]\d+|NaN|Infinity|—)$/);
   await page.fill('#f-lr', '0.001');
   await page.press('#f-lr', 'Enter');
   await page.waitForFunction(() => document.body.dataset.status === 'idle');

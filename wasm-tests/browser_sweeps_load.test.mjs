@@ -140,7 +140,7 @@ test('CLI lines load into the page like its own results; a tampered file is refu
   const t = (j, from, to) => { const s = cli.lines[j].replace(from, to); assert.notEqual(s, cli.lines[j]); return s; };
   const tampered = [
     cli.lines[0].slice(0, 60),                                                     // 1: torn (before a restart's lines)
-    t(0, '"preset":"fig4"', '"preset":"fig3"'),                                    // 2: another preset
+    `${t(0, '"preset":"fig4"', '"preset":"fig3"')}\r`,                            // 2: another preset (a CRLF line)
     t(1, '"arch":"2x1-E1"', '"arch":"<img src=x onerror=alert(1)>"'),              // 3: HTML in a string field
     t(2, /"final_loss":[^,]+/, '"final_loss":"<b>0.1</b>"'),                       // 4: HTML / wrong type
     t(3, '"steps_done":1500', '"steps_done":"1500"'),                              // 5: wrong type

@@ -309,6 +309,8 @@ test('checkLine refuses lines of another job or plan, tampered numbers and weigh
     'too long': [`${line}${' '.repeat(4 * 1024 * 1024)}`, text],
     'status': [line.replace('"status":"ok"', '"status":"maybe"'), text],
     'nan summary': [line.replace(/"fpd":[^,]+/, '"fpd":"nan"'), text],
+    'absurd fpd': [line.replace(/"fpd":[^,]+/, '"fpd":1e308'), text],
+    'negative loss': [line.replace(/"final_loss":[^,]+/, '"final_loss":-1e-3'), text],
     'missing expert key': [line.replace(/,"gate_e0":[^,]+/, ''), text],
     'steps': [line.replace('"steps_done":1500', '"steps_done":1499'), text],
     'short weights': [line.replace(/"W":\[[^\]]*\]/, '"W":[1]'), text],

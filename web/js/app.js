@@ -228,6 +228,7 @@ function queueRender() {
 const fmtInt = (v) => Math.round(v).toLocaleString('en-US');
 function fmtLoss(v) {
   if (!Number.isFinite(v)) return String(v);
+  if (v >= 1e5) return v.toPrecision(4);  // 6.845e+29, not 30 digits
   return v >= 0.01 ? v.toFixed(4) : v.toPrecision(3);
 }
 
@@ -524,7 +525,7 @@ function wireExport() {
   }));
   // a diverged run has weights and a history but no metrics: say why instead of an empty file
   const metricsOf = (run) => {
-    if (!run.metrics) throw new Error(`metrics: ${run.metricsError ?? 'none'}`);
+    if (!run.metrics) throw new Error(run.metricsError ?? 'metrics: none');  // C's message starts 'metrics: '
     return run.metrics;
   };
   $('btn-export-metrics-json').addEventListener('click', () => withRun((run) => {

@@ -17,6 +17,8 @@ const csvCell = (v) => {
 };
 const csvLine = (cells) => cells.map(csvCell).join(',');
 
+const FLOAT_MAX = 3.4028234663852886e38;
+
 /** One row per (expert, feature): every per-feature metric of SPEC section 6. */
 export function metricsCSV(metrics, config) {
   const { n, experts: E } = config;
@@ -123,8 +125,9 @@ export function readRun(obj, table) {
       messages.push(`file: step must be an integer in [0, steps=${state.config.steps}], got '${shown(step)}'; history not loaded`);
     } else if (!h || typeof h !== 'object' || !Number.isInteger(h.stride) || h.stride < 1 || h.stride > 2 ** 30 ||
       !Array.isArray(h.values) || h.values.length > MAX_HISTORY ||
-      !h.values.every((v) => v === null || (typeof v === 'number' && Number.isFinite(v)))) {
-      messages.push('file: lossHistory must be {stride: integer ≥ 1, values: up to 65536 numbers}; history not loaded');
+      !h.values.every((v) => v === null || (typeof v === 'number' && v >= 0 && v <= FLOAT_MAX))) {
+      // a loss is a sum of squares in float32: a negative or larger value was not written by the lab
+      messages.push('file: lossHistory must be {stride: integer ≥ 1, values: up to 65536 losses in [0, 3.4e38] or null}; history not loaded');
       base = { step, lossHistory: { stride: 1, values: [] } };
     } else {
       base = { step, lossHistory: { stride: h.stride, values: h.values.map((v) => (v === null ? NaN : v)) } };

@@ -206,6 +206,7 @@ export const MAX_LINE_CHARS = 4 * 1024 * 1024;
 const SUMMARY_KEYS = ['final_loss', 'eval_loss', 'steps_done', 'fpd', 'total_capacity'];
 const EXPERT_KEYS = { fig4: ['norm', 'score', 'super', 'gate'], table1: ['mono', 'usage', 'clamped', 'only'] };
 
+const FLOAT_MAX = 3.4028234663852886e38;
 const finiteArray = (a, len) => Array.isArray(a) && a.length === len && a.every((v) => typeof v === 'number' && Number.isFinite(v));
 
 /**
@@ -239,6 +240,13 @@ export function checkLine(text, expectedJobText, preset) {
   for (let e = 0; e < E; e++) for (const k of EXPERT_KEYS[preset] ?? []) keys.push(`${k}_e${e}`);
   if (preset === 'table1') keys.push('experts_mono_ge2');
   for (const k of keys) if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) return bad(`${k} missing or not finite`);
+  // every summary number is a float32 count, norm, sum of squares or loss, or a usage share
+  // (only_e*: -1 for an expert without monosemantic features): anything else was not written
+  // by the sweep (a chart scaled to 1e308 says nothing)
+  for (const k of keys) {
+    const [lo, hi] = /^(usage|clamped|only)_e/.test(k) ? [k.startsWith('only') ? -1 : 0, 1] : [0, FLOAT_MAX];
+    if (!(r[k] >= lo && r[k] <= hi)) return bad(`${k} is not in [${lo}, ${hi === 1 ? 1 : '3.4e38'}]`);
+  }
   if (!Number.isInteger(r.steps_done) || r.steps_done !== r.config.steps) return bad('steps_done is not the planned steps');
   return { ok: true, result: r };
 }

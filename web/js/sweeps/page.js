@@ -407,7 +407,7 @@ async function onLoadFiles(fileList) {
           sum.lines++;
           const refuse = (why) => {
             // a shard killed mid-write: its last line, or one before the lines of its restart
-            if (raw.text.startsWith('{') && !wholeObject(raw.text)) { sum.torn++; return; }
+            if (c.text.startsWith('{') && !wholeObject(c.text)) { sum.torn++; return; }  // c: without a CR
             sum.invalid++;
             if (sum.errors.length < 5) sum.errors.push({ file: file.name, line: raw.no, why });
           };
