@@ -556,3 +556,21 @@ test('a worker stuck in one long call says so, and new settings replace it at on
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the busy status ends with the long call, also when its answer draws nothing (an export)', { skip }, async () => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}?n=4096&m=2000&batch=1&steps=5`);
+  await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
+  await waitSnapshot(page);
+  const rate = () => page.locator('#stat-rate').textContent();
+  assert.doesNotMatch(await rate(), /working/);
+  // the metrics export recomputes this model's metrics: seconds without a snapshot
+  const download = page.waitForEvent('download', { timeout: 60000 });
+  await page.click('#btn-export-metrics-json');
+  await page.waitForFunction(() => /^working…/.test(document.getElementById('stat-rate').textContent), null, { timeout: 20000 });
+  await download;
+  // before: 'working… N s' stayed until the next snapshot, which an idle model never sends
+  await page.waitForFunction(() => !/working/.test(document.getElementById('stat-rate').textContent), null, { timeout: 3000 });
+  assert.equal(await rate(), 'ready');
+  await page.close();
+});

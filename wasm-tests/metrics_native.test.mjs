@@ -92,6 +92,7 @@ test('toymoe metrics reads the weights from any JSON layout and size, and names 
       tabs: JSON.stringify({ meta: { W: [1, 2] }, ...w }, null, '\t'),
       CRLF: JSON.stringify(w, null, 1).replace(/\n/g, '\r\n'),
       'nested strings': JSON.stringify({ extra: [{ a: 'x"]}', W: 'no' }], weights: w }),
+      'lab run file': JSON.stringify({ format: 'toymoe-run', config: { n: 20, m: 6 }, params: w, metrics: null }),
     };
     for (const [name, text] of Object.entries(layouts)) assert.deepEqual(metricsOf(config, raw(`${name}.json`, text)), want, name);
     const cases = [

@@ -31,7 +31,7 @@ static void usage(FILE *out) {
             "                    --data-rng xoshiro, or --fidelity quick-xoshiro|paper-xoshiro: the same jobs on the\n"
             "                    xoshiro data stream)\n"
             "       toymoe merge [--json OUT] [--csv OUT] FILE...   (best run per cell, mean loss over runs)\n"
-            "         (weights: JSON with arrays W, b, router at the top level or in \"weights\", as train --weights writes them)\n"
+            "         (weights: JSON with arrays W, b, router at the top level, in \"weights\" (train --weights) or \"params\" (a lab run file))\n"
             "  --config FILE        JSON config (flags after it override its fields)\n"
             "  --history-every K    loss history entry every K steps (default: steps/100, at least 1)\n"
             "  --weights            include W, b and router in the JSON result\n"
@@ -134,7 +134,7 @@ static const char *json_member(const char *p, const char *key) {
 
 // dst (count,) = the array of numbers at p; 0 with the reason in why when it is not one.
 static int read_array(const char *p, const char *key, float *dst, int32_t count, char *why, size_t why_len) {
-    if (!p) { snprintf(why, why_len, "no array %s (at the top level or in \"weights\")", key); return 0; }
+    if (!p) { snprintf(why, why_len, "no array %s (at the top level, in \"weights\" or in \"params\")", key); return 0; }
     if (*(p = json_ws(p)) != '[') { snprintf(why, why_len, "%s is not an array", key); return 0; }
     p = json_ws(p + 1);
     for (int32_t i = 0; i < count; i++) {
@@ -240,8 +240,10 @@ static int cmd_metrics(int argc, char **argv) {
     free(cfg_text);
     if (!m) { free(w_text); fprintf(stderr, "toymoe: --config: %s\n", tm_last_error()); return 2; }
     int32_t wn = m->E * m->n * m->m, bn = m->E * m->n;
-    // the arrays at the top level, or in "weights" (train --weights writes them there)
-    const char *top = json_member(w_text, "W") ? w_text : json_member(w_text, "weights");
+    // the arrays at the top level, in "weights" (train --weights) or in "params" (the lab's run file)
+    const char *top = NULL, *places[3] = {w_text, json_member(w_text, "weights"), json_member(w_text, "params")};
+    for (int i = 0; i < 3 && !top; i++)
+        if (places[i] && json_member(places[i], "W")) top = places[i];
     int ok = read_array(top ? json_member(top, "W") : NULL, "W", m->W, wn, why, sizeof why) &&
              read_array(top ? json_member(top, "b") : NULL, "b", m->b, bn, why, sizeof why) &&
              read_array(top ? json_member(top, "router") : NULL, "router", m->router, bn, why, sizeof why);

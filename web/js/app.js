@@ -37,6 +37,7 @@ const app = {
   restarts: [],
   lastHeard: 0,         // performance.now() of the worker's last message
   lastAsked: 0,         // ... of the last message that the worker answers
+  busyShown: false,     // the status line says 'working…'
   renderQueued: false,
   failed: false,
 };
@@ -83,7 +84,7 @@ function busyMs() {
 // A busy worker is replaced, not waited for: its model is about to be discarded anyway.
 function replaceBusyWorker(ms) {
   app.worker.terminate();
-  for (const req of app.exports.splice(0)) req.reject(new Error('export: the worker was restarted for new settings'));
+  rejectExports('the worker was restarted for new settings');
   say(`The training worker spent ${(ms / 1000).toFixed(1)} s in one call for the previous settings ` +
     '(a slow step, or the metrics of a large model); it was restarted for the new ones.', 'info');
   startWorker();
@@ -92,18 +93,29 @@ function replaceBusyWorker(ms) {
 
 // While the worker is silent inside a long call, the status line says so.
 function showBusy() {
-  const ms = busyMs();
-  if (ms < BUSY_SHOW_MS) return;
-  const n = $('stat-rate');
+  const ms = busyMs(), n = $('stat-rate');
+  if (ms < BUSY_SHOW_MS) {
+    if (!app.busyShown) return;
+    app.busyShown = false;  // an answer that draws nothing (an export, an error) ends it too
+    if (n) n.textContent = '';
+    queueRender();
+    return;
+  }
+  app.busyShown = true;
   if (n) n.textContent = `working… ${Math.floor(ms / 1000)} s in one step or metrics computation (Reset or new settings restart it)`;
 }
 
 let readyResolve = null;
 const ready = new Promise((resolve) => { readyResolve = resolve; });
 
+function rejectExports(why) {
+  for (const req of app.exports.splice(0)) req.reject(new Error(`export: ${why}`));
+}
+
 function onWorkerCrash(worker, why) {
   if (worker !== app.worker || app.failed) return;
   worker.terminate();
+  rejectExports('the worker stopped');  // not after the 30 s wait for an answer
   const now = Date.now();
   app.restarts = app.restarts.filter((t) => now - t < 60000);
   if (!app.table || app.restarts.length >= MAX_RESTARTS) {

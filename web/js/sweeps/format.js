@@ -206,7 +206,7 @@ export const MAX_LINE_CHARS = 4 * 1024 * 1024;
 const SUMMARY_KEYS = ['final_loss', 'eval_loss', 'steps_done', 'fpd', 'total_capacity'];
 const EXPERT_KEYS = { fig4: ['norm', 'score', 'super', 'gate'], table1: ['mono', 'usage', 'clamped', 'only'] };
 
-const FLOAT_MAX = 3.4028234663852886e38;
+const FLOAT_MAX = 3.40282347e38;  // the float32 maximum as sweep.c prints it (%.9g), a hair above its value
 const finiteArray = (a, len) => Array.isArray(a) && a.length === len && a.every((v) => typeof v === 'number' && Number.isFinite(v));
 
 /**
