@@ -184,9 +184,11 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     // top-k on the scores: softmax is monotone, so this is top-k on g without
     // float-rounding ties; strict '>' gives real ties to the lowest index
     int32_t passes = k;  // selection passes still to run
-    // k vector passes over the padded scores instead of k scalar passes whose selects chain
-    if (k > 1 && E <= 32 && no_nan && tm_top_k(E, k, scores, chosen)) passes = 0;
-    if (k >= 8 && E > 32 && no_nan) {
+    // without NaN, instead of k scalar passes whose selects chain: k vector passes over the
+    // padded scores (E <= 32; handed back in a rare -inf case), or a heap (many of many)
+    if (k > 1 && no_nan && E <= 32) {
+        if (tm_top_k(E, k, scores, chosen)) passes = 0;
+    } else if (k >= 8 && no_nan) {
         top_k_heap(E, k, scores, chosen);
         passes = 0;
     }
