@@ -1,6 +1,7 @@
 // toymoe sweep / toymoe merge: the paper's many-model experiments from the
 // command line, sharded and restartable (one JSON line per finished model).
 #include "sweep_cmd.h"
+#include "json_scan.h"
 #include "../model.h"
 #include "../toymoe.h"
 #include <math.h>
@@ -24,25 +25,6 @@ static int fail(const char *fmt, const char *arg) {
 
 // ---- a scanner for the flat members of one result line
 typedef struct { const char *key; int key_len; const char *val; int val_len; } member;
-
-// Skips one JSON value starting at s; returns the first char after it.
-static const char *skip_value(const char *s) {
-    if (*s == '"') {
-        for (s++; *s && *s != '"'; s++) if (*s == '\\' && s[1]) s++;
-        return *s ? s + 1 : s;
-    }
-    if (*s == '{' || *s == '[') {
-        int depth = 0;
-        for (; *s; s++) {
-            if (*s == '"') { s = skip_value(s) - 1; continue; }
-            if (*s == '{' || *s == '[') depth++;
-            if ((*s == '}' || *s == ']') && --depth == 0) return s + 1;
-        }
-        return s;
-    }
-    while (*s && *s != ',' && *s != '}' && *s != ']') s++;
-    return s;
-}
 
 // Top-level members of a one-line JSON object; returns the count (at most cap).
 static int members(const char *line, member *out, int cap) {

@@ -5,6 +5,7 @@
 #include "../config.h"
 #include "../metrics.h"
 #include "sweep_cmd.h"
+#include "json_scan.h"
 #include "../model.h"
 #include "../toymoe.h"
 #include <errno.h>
@@ -77,57 +78,17 @@ static char *read_file(const char *path, char *why, size_t why_len) {
     return buf;
 }
 
-// A few steps of JSON, enough to find the weight arrays in any valid file.
-static const char *json_ws(const char *p) {
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-    return p;
-}
-
-// p at a value -> just past it, or NULL when the text is not JSON there (or nests past depth).
-static const char *json_skip_depth(const char *p, int depth) {
-    p = json_ws(p);
-    if (*p == '"') {
-        for (p++; *p != '"'; p++) {
-            if (!*p) return NULL;
-            if (*p == '\\' && !*++p) return NULL;
-        }
-        return p + 1;
-    }
-    if ((*p == '[' || *p == '{') && depth > 0) {
-        char close = *p == '[' ? ']' : '}';
-        p = json_ws(p + 1);
-        if (*p == close) return p + 1;
-        for (;;) {
-            if (close == '}') {
-                if (*(p = json_ws(p)) != '"' || !(p = json_skip_depth(p, 0)) || *(p = json_ws(p)) != ':') return NULL;
-                p++;
-            }
-            if (!(p = json_skip_depth(p, depth - 1))) return NULL;
-            p = json_ws(p);
-            if (*p == close) return p + 1;
-            if (*p++ != ',') return NULL;
-        }
-    }
-    if (*p == '[' || *p == '{') return NULL;
-    const char *start = p;  // a number or a literal
-    while (*p && strchr("+-.0123456789eEtruefalsn", *p)) p++;
-    return p > start ? p : NULL;
-}
-
-static const char *json_skip(const char *p) { return json_skip_depth(p, 256); }
-
 // The value of member `key` of the object at p, or NULL.
 static const char *json_member(const char *p, const char *key) {
     p = json_ws(p);
     if (*p++ != '{') return NULL;
     size_t klen = strlen(key);
     for (p = json_ws(p); *p == '"'; p = json_ws(p + 1)) {
-        const char *name = p + 1, *end = json_skip(p);
-        if (!end || *(end = json_ws(end)) != ':') return NULL;
+        const char *name = p + 1, *end = json_ws(skip_value(p));
+        if (*end != ':') return NULL;
         const char *value = json_ws(end + 1);
-        if ((size_t)(end - name) >= klen + 1 && !strncmp(name, key, klen) && name[klen] == '"' && json_ws(name + klen + 1) == end)
-            return value;
-        if (!(p = json_skip(value)) || *(p = json_ws(p)) != ',') return NULL;
+        if (!strncmp(name, key, klen) && name[klen] == '"' && json_ws(name + klen + 1) == end) return value;
+        if (*(p = json_ws(skip_value(value))) != ',') return NULL;
     }
     return NULL;
 }
