@@ -10,7 +10,6 @@
 
 float tm_expert_geometry(const float *W, int32_t n, int32_t m, float *norm, float *interference, float *poly,
                          float *super, float *phase, float *dim, float *cls) {
-    for (int32_t i = 0; i < n; i++) norm[i] = sqrtf(tm_dot(m, W + (size_t)i * m, W + (size_t)i * m));
     // interference (n,n) first holds W W^T: each dot once, mirrored (W_i.W_j and W_j.W_i are the
     // same products summed in the same order), four to a pass over W_i; n^2 m/2 multiply-adds
     for (int32_t i = 0; i < n; i++) {
@@ -24,6 +23,7 @@ float tm_expert_geometry(const float *W, int32_t n, int32_t m, float *norm, floa
         }
         for (; j < n; j++) interference[(size_t)i * n + j] = interference[(size_t)j * n + i] = tm_dot(m, wi, W + (size_t)j * m);
     }
+    for (int32_t i = 0; i < n; i++) norm[i] = sqrtf(interference[(size_t)i * n + i]);  // W_i.W_i, the diagonal
     float capacity = 0.0f;
     for (int32_t i = 0; i < n; i++) {
         float inv = 1.0f / (TM_METRIC_EPS + norm[i]), off = 0.0f, all = 0.0f;

@@ -65,6 +65,7 @@ function startWorker() {
   worker.onmessageerror = () => onWorkerCrash(worker, 'a message from the worker could not be read');
   app.worker = worker;
   app.lastHeard = app.lastAsked = performance.now();  // a new worker owes nothing yet
+  if (app.state) send({ type: 'setSpeed', stepsPerSecond: SPEEDS[app.state.speed] });  // a replacement keeps the speed
   return worker;
 }
 
@@ -88,7 +89,6 @@ function replaceBusyWorker(ms) {
   say(`The training worker spent ${(ms / 1000).toFixed(1)} s in one call for the previous settings ` +
     '(a slow step, or the metrics of a large model); it was restarted for the new ones.', 'info');
   startWorker();
-  send({ type: 'setSpeed', stepsPerSecond: SPEEDS[app.state.speed] });
 }
 
 // While the worker is silent inside a long call, the status line says so.
