@@ -166,23 +166,6 @@ static inline void tm_dot_axpy_rows(int32_t n, int32_t J, const float *restrict 
     for (; j < J; j++) out[j] = tm_dot_axpy(n, d, W + (size_t)j * n, dW + (size_t)j * n, a[j]);
 }
 
-// Two axpys with one scale in one pass: y1 += a*x1, y2 += a*x2 (each tm_axpy's bits). (n,)
-static inline void tm_axpy2(int32_t n, float a, const float *restrict x1, float *restrict y1, const float *restrict x2,
-                            float *restrict y2) {
-    int32_t i = 0;
-#if TM_SIMD
-    v128_t va = wasm_f32x4_splat(a);
-    for (; i + 4 <= n; i += 4) {
-        wasm_v128_store(y1 + i, wasm_f32x4_add(wasm_v128_load(y1 + i), wasm_f32x4_mul(va, wasm_v128_load(x1 + i))));
-        wasm_v128_store(y2 + i, wasm_f32x4_add(wasm_v128_load(y2 + i), wasm_f32x4_mul(va, wasm_v128_load(x2 + i))));
-    }
-#endif
-    for (; i < n; i++) {
-        y1[i] += a * x1[i];
-        y2[i] += a * x2[i];
-    }
-}
-
 // The encoder over the present features: x (n,) sparse at nz (count,), W (n,m) -> h (m,)
 // = sum_t x_nz[t] W[nz[t],:] summed from +0 in t order; narrow m (the MoE experts) without a
 // call per row. The first row is 0 + x W (not x W: a -0 product must give +0), so h needs no
@@ -230,6 +213,84 @@ static inline void tm_encode_grad(int32_t m, int32_t count, const int32_t *restr
     } else {
         for (int32_t t = 0; t < count; t++) tm_axpy(m, x[nz[t]], dh, gW + (size_t)nz[t] * m);
     }
+}
+
+// k = 1, m = 1 or 2: a sample's whole pass through its expert in one pass over n, with the
+// bits of tm_decode, tm_relu_sq_error_grad, tm_axpy(gb) and tm_dot_axpy_rows (4 passes and
+// pre and d through memory for fig2's narrow experts). WT (m,n), h (m,), b (n,), x (n,),
+// imp (n,) -> gb (n,) += d, gWT (m,n) += h d^T, dh (m,) = WT d, where pre = b + WT^T h and
+// d = pre > 0 ? a scale2 imp (relu(pre) - x) : 0; returns sum imp (relu(pre) - x)^2.
+static inline __attribute__((always_inline)) float tm_narrow_expert_step(
+    int32_t n, const int32_t m, const float *restrict WT, const float *restrict h, const float *restrict b,
+    const float *restrict x, const float *restrict imp, float scale2, float a, float *restrict gb, float *restrict gWT,
+    float *restrict dh) {
+    const float *WT1 = WT + (m == 2 ? n : 0);
+    float *gWT1 = gWT + (m == 2 ? n : 0);
+    const float h0 = h[0], h1 = m == 2 ? h[1] : 0.0f;
+    int32_t i = 0;
+    float tail0 = 0.0f, tail1 = 0.0f, tail_loss = 0.0f;
+#if TM_SIMD
+    const v128_t zero = wasm_f32x4_splat(0.0f), vs = wasm_f32x4_splat(scale2), va = wasm_f32x4_splat(a);
+    const v128_t vh0 = wasm_f32x4_splat(h0), vh1 = wasm_f32x4_splat(h1);
+    v128_t acc0 = zero, acc1 = zero, acc_loss = zero;
+    for (; i + 4 <= n; i += 4) {
+        v128_t w0 = wasm_v128_load(WT + i), w1 = zero;
+        v128_t pre = wasm_f32x4_add(wasm_v128_load(b + i), wasm_f32x4_mul(vh0, w0));
+        if (m == 2) {
+            w1 = wasm_v128_load(WT1 + i);
+            pre = wasm_f32x4_add(pre, wasm_f32x4_mul(vh1, w1));
+        }
+        v128_t r = wasm_f32x4_sub(wasm_f32x4_pmax(pre, zero), wasm_v128_load(x + i));
+        v128_t ir = wasm_f32x4_mul(wasm_v128_load(imp + i), r);
+        acc_loss = wasm_f32x4_add(acc_loss, wasm_f32x4_mul(ir, r));
+        v128_t d = wasm_v128_and(wasm_f32x4_gt(pre, zero), wasm_f32x4_mul(va, wasm_f32x4_mul(vs, ir)));
+        wasm_v128_store(gb + i, wasm_f32x4_add(wasm_v128_load(gb + i), d));
+        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(d, w0));
+        wasm_v128_store(gWT + i, wasm_f32x4_add(wasm_v128_load(gWT + i), wasm_f32x4_mul(vh0, d)));
+        if (m == 2) {
+            acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(d, w1));
+            wasm_v128_store(gWT1 + i, wasm_f32x4_add(wasm_v128_load(gWT1 + i), wasm_f32x4_mul(vh1, d)));
+        }
+    }
+    float a0[4], a1[4], al[4];
+    wasm_v128_store(a0, acc0); wasm_v128_store(a1, acc1); wasm_v128_store(al, acc_loss);
+#else
+    float a0[4] = {0.0f, 0.0f, 0.0f, 0.0f}, a1[4] = {0.0f, 0.0f, 0.0f, 0.0f}, al[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (; i + 4 <= n; i += 4)
+        for (int32_t j = 0; j < 4; j++) {
+            float p = b[i + j];
+            p += h0 * WT[i + j];
+            if (m == 2) p += h1 * WT1[i + j];
+            float r = (p > 0.0f ? p : 0.0f) - x[i + j], ir = imp[i + j] * r;
+            al[j] += ir * r;
+            float d = p > 0.0f ? a * (scale2 * ir) : 0.0f;
+            gb[i + j] += d;
+            a0[j] += d * WT[i + j];
+            gWT[i + j] += h0 * d;
+            if (m == 2) {
+                a1[j] += d * WT1[i + j];
+                gWT1[i + j] += h1 * d;
+            }
+        }
+#endif
+    for (; i < n; i++) {
+        float p = b[i];
+        p += h0 * WT[i];
+        if (m == 2) p += h1 * WT1[i];
+        float r = (p > 0.0f ? p : 0.0f) - x[i], ir = imp[i] * r;
+        tail_loss += ir * r;
+        float d = p > 0.0f ? a * (scale2 * ir) : 0.0f;
+        gb[i] += d;
+        tail0 += d * WT[i];
+        gWT[i] += h0 * d;
+        if (m == 2) {
+            tail1 += d * WT1[i];
+            gWT1[i] += h1 * d;
+        }
+    }
+    dh[0] = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + tail0;
+    if (m == 2) dh[1] = ((a1[0] + a1[1]) + (a1[2] + a1[3])) + tail1;
+    return ((al[0] + al[1]) + (al[2] + al[3])) + tail_loss;
 }
 
 // A routed expert's backward pass for m = 1 or 2: the bits of tm_relu_grad, tm_axpy(gb),
@@ -333,11 +394,11 @@ static inline int tm_top_k(int32_t E, int32_t k, const float *restrict scores, i
         top = wasm_f32x4_pmax(top, wasm_i32x4_shuffle(top, top, 2, 3, 0, 1));
         top = wasm_f32x4_pmax(top, wasm_i32x4_shuffle(top, top, 1, 0, 3, 2));
         if (wasm_f32x4_extract_lane(top, 0) == -INFINITY) return 0;
-        int32_t t = 0, bits;
-        while (!(bits = wasm_i32x4_bitmask(wasm_f32x4_eq(avail[t], top)))) t++;
-        int32_t lane = __builtin_ctz((uint32_t)bits);
-        chosen[c] = 4 * t + lane;
-        avail[t] = wasm_v128_bitselect(minus_inf, avail[t], wasm_i32x4_eq(lane_index, wasm_i32x4_splat(lane)));
+        uint32_t equal = 0;  // bit e: expert e equals the max (no branch on where it is: that is data)
+        for (int32_t t = 0; t < V; t++) equal |= (uint32_t)wasm_i32x4_bitmask(wasm_f32x4_eq(avail[t], top)) << (4 * t);
+        const int32_t e = __builtin_ctz(equal), t = e >> 2;
+        chosen[c] = e;
+        avail[t] = wasm_v128_bitselect(minus_inf, avail[t], wasm_i32x4_eq(lane_index, wasm_i32x4_splat(e & 3)));
     }
     return 1;
 #else
@@ -576,6 +637,82 @@ static inline int32_t tm_nonzero_index(int32_t n, const float *restrict d, int32
     return count;
 }
 
+// d (n,) -> idx: the indices of d's non-zero entries sorted by i mod 4 below body = n & ~3
+// (class l ascending at idx + l*body/4), then those from body on (at idx + body, ascending);
+// counts (5,) how many in each. idx needs room for n.
+static inline void tm_nonzero_by_class(int32_t n, const float *restrict d, int32_t *restrict idx, int32_t counts[5]) {
+    const int32_t body = n & ~3, q = body / 4;
+    int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0;
+    int32_t *i0 = idx, *i1 = i0 + q, *i2 = i1 + q, *i3 = i2 + q, *i4 = idx + body;
+    for (int32_t i = 0; i < body; i += 4) {  // no branch: every store lands, the count moves if it counts
+#if TM_SIMD
+        int mask = (int)wasm_i32x4_bitmask(wasm_f32x4_ne(wasm_v128_load(d + i), wasm_f32x4_splat(0.0f)));
+#else
+        int mask = (d[i] != 0.0f) | (d[i + 1] != 0.0f) << 1 | (d[i + 2] != 0.0f) << 2 | (d[i + 3] != 0.0f) << 3;
+#endif
+        i0[c0] = i; c0 += mask & 1;
+        i1[c1] = i + 1; c1 += (mask >> 1) & 1;
+        i2[c2] = i + 2; c2 += (mask >> 2) & 1;
+        i3[c3] = i + 3; c3 += (mask >> 3) & 1;
+    }
+    for (int32_t i = body; i < n; i++) { i4[c4] = i; c4 += d[i] != 0.0f; }
+    counts[0] = c0; counts[1] = c1; counts[2] = c2; counts[3] = c3; counts[4] = c4;
+}
+
+// The decoder's backward pass over some outputs: rows idx (count,) of W (n,m) and gW (n,m),
+// d (n,), h (m,) -> p (m,) = sum_t d_i W[i,:] (i = idx[t]) summed from +0 in t order, and
+// gW[i,:] += d_i h. With SIMD, 16 entries of p (and of h) stay in registers over the list.
+static inline void tm_rows_grad(int32_t m, int32_t count, const int32_t *restrict idx, const float *restrict d,
+                                const float *restrict W, const float *restrict h, float *restrict gW, float *restrict p) {
+    int32_t f = 0;
+#if TM_SIMD
+    for (; f + 4 <= m; f += 16) {
+        const int32_t v = m - f >= 16 ? 4 : (m - f) / 4;  // vectors in this block
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        v128_t h0 = wasm_v128_load(h + f), h1 = h0, h2 = h0, h3 = h0;
+        if (v > 1) h1 = wasm_v128_load(h + f + 4);
+        if (v > 2) h2 = wasm_v128_load(h + f + 8);
+        if (v > 3) h3 = wasm_v128_load(h + f + 12);
+        for (int32_t t = 0; t < count; t++) {
+            const int32_t i = idx[t];
+            const float *w = W + (size_t)i * m + f;
+            float *g = gW + (size_t)i * m + f;
+            v128_t di = wasm_f32x4_splat(d[i]);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(di, wasm_v128_load(w)));
+            wasm_v128_store(g, wasm_f32x4_add(wasm_v128_load(g), wasm_f32x4_mul(di, h0)));
+            if (v > 1) {
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(di, wasm_v128_load(w + 4)));
+                wasm_v128_store(g + 4, wasm_f32x4_add(wasm_v128_load(g + 4), wasm_f32x4_mul(di, h1)));
+            }
+            if (v > 2) {
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(di, wasm_v128_load(w + 8)));
+                wasm_v128_store(g + 8, wasm_f32x4_add(wasm_v128_load(g + 8), wasm_f32x4_mul(di, h2)));
+            }
+            if (v > 3) {
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(di, wasm_v128_load(w + 12)));
+                wasm_v128_store(g + 12, wasm_f32x4_add(wasm_v128_load(g + 12), wasm_f32x4_mul(di, h3)));
+            }
+        }
+        wasm_v128_store(p + f, a0);
+        if (v > 1) wasm_v128_store(p + f + 4, a1);
+        if (v > 2) wasm_v128_store(p + f + 8, a2);
+        if (v > 3) wasm_v128_store(p + f + 12, a3);
+        if (v < 4) { f += 4 * v; break; }
+    }
+#endif
+    for (int32_t j = f; j < m; j++) p[j] = 0.0f;
+    if (f < m)
+        for (int32_t t = 0; t < count; t++) {
+            const int32_t i = idx[t];
+            const float di = d[i], *w = W + (size_t)i * m;
+            float *g = gW + (size_t)i * m;
+            for (int32_t j = f; j < m; j++) {
+                p[j] += di * w[j];
+                g[j] += di * h[j];
+            }
+        }
+}
+
 // pre (n,), g (n,) -> d = pre > 0 ? a*g : 0
 static inline void tm_relu_grad(int32_t n, const float *restrict pre, const float *restrict g, float a, float *restrict d) {
     int32_t i = 0;
@@ -625,6 +762,7 @@ static inline float tm_relu_sq_error_grad(int32_t n, const float *restrict pre, 
     }
     return ((l0 + l1) + (l2 + l3)) + tail;
 }
+
 
 // AdamW on a flat arena, PyTorch's operation order:
 // p *= 1-lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;

@@ -224,19 +224,20 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
 // The decoder's backward pass for expert e over the outputs with d_i != 0 only (an output
 // whose ReLU is off has d_i = 0 and adds exactly +-0 to every sum, so skipping it changes
 // no bit). dh_j = sum_i d_i W_e[i,j] keeps tm_dot's order: four partial sums over i mod 4,
-// then the tail, combined as ((p0+p1)+(p2+p3))+tail. d (n,), h (m,) -> dh (m,);
-// gb_e += d; gWdec_e (n,m) += d h^T.
+// then the tail, combined as ((p0+p1)+(p2+p3))+tail; each partial sum is one class of
+// outputs, so its m entries stay in registers over the class instead of going through
+// memory for every output. d (n,), h (m,) -> dh (m,); gb_e += d; gWdec_e (n,m) += d h^T.
 static int32_t sparse_decoder_grad(tm_model *m, int32_t e, const float *h, float *dh) {
     const int32_t n = m->n, hm = m->m, body = n & ~3;
     const float *d = m->d, *W = m->W + (size_t)e * n * hm;
     float *gb = m->gb + (size_t)e * n, *gW = m->gWdec + (size_t)e * n * hm, *partial = m->partial;
-    int32_t count = tm_nonzero_index(n, d, m->active);
-    memset(partial, 0, 5 * (size_t)hm * sizeof *partial);
-    for (int32_t t = 0; t < count; t++) {
-        int32_t i = m->active[t];
-        float di = d[i];
-        gb[i] += di;
-        tm_axpy2(hm, di, W + (size_t)i * hm, partial + (size_t)(i < body ? (i & 3) : 4) * hm, h, gW + (size_t)i * hm);
+    int32_t counts[5], count = 0;
+    tm_nonzero_by_class(n, d, m->active, counts);
+    for (int32_t l = 0; l < 5; l++) {
+        const int32_t *idx = m->active + (l < 4 ? l * (body / 4) : body);
+        tm_rows_grad(hm, counts[l], idx, d, W, h, gW, partial + (size_t)l * hm);
+        for (int32_t t = 0; t < counts[l]; t++) gb[idx[t]] += d[idx[t]];
+        count += counts[l];
     }
     const float *p0 = partial, *p1 = p0 + hm, *p2 = p1 + hm, *p3 = p2 + hm, *tail = p3 + hm;
     for (int32_t j = 0; j < hm; j++) dh[j] = ((p0[j] + p1[j]) + (p2[j] + p3[j])) + tail[j];
@@ -267,6 +268,19 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
         float *gates = m->batch_gates + (size_t)s * E;
         int32_t *chosen = m->batch_choice + (size_t)s * k;
         tm_route(m, x, nz, cnt, m->scores, gates, chosen, weights);
+        if (k == 1 && hm <= 2 && grad) {  // narrow experts of top-1: the whole pass at once
+            int32_t e = chosen[0];
+            float *h = m->h, *dh = m->dh;
+            sel_count[e]++;
+            tm_encode(hm, cnt, nz, x, m->W + (size_t)e * n * hm, h);
+            const float *WTe = m->WT + (size_t)e * hm * n, *be = m->b + (size_t)e * n;
+            float *gb = m->gb + (size_t)e * n, *gWT = m->gWdec + (size_t)e * hm * n;
+            loss += (hm == 1 ? tm_narrow_expert_step(n, 1, WTe, h, be, x, m->importance, 2.0f * scale, weights[0], gb, gWT, dh)
+                             : tm_narrow_expert_step(n, 2, WTe, h, be, x, m->importance, 2.0f * scale, weights[0], gb, gWT, dh)) *
+                    scale;
+            tm_encode_grad(hm, cnt, nz, x, dh, m->gW + (size_t)e * n * hm);
+            continue;
+        }
         if (hm == 1 && k > 1) {
             // m = 1: the k encoders are single dot products; run their add chains side by side
             float *hk = m->h;  // h of choice c is hk[c]
