@@ -47,9 +47,12 @@ void tm_rng_fill(const tm_rng *r, uint32_t *draws, int32_t count) {
     const uint64_t c4 = ((a * a * a + a * a) + (a + 1)) * r->inc;  // 4 steps: a^4 s + (a^3+a^2+a+1) c
     uint64_t s0 = r->state, s1 = s0 * a + r->inc, s2 = s1 * a + r->inc, s3 = s2 * a + r->inc;
     int32_t t = 0;
-    for (; t + 4 <= count; t += 4) {
-        draws[t] = tm_pcg_output(s0); draws[t + 1] = tm_pcg_output(s1);
-        draws[t + 2] = tm_pcg_output(s2); draws[t + 3] = tm_pcg_output(s3);
+    // a moving pointer: wasm stores then take constant offsets (V8 folds them into the address)
+    // where draws[t + 1] was an or and an add per draw
+    uint32_t *out = draws;
+    for (; t + 4 <= count; t += 4, out += 4) {
+        out[0] = tm_pcg_output(s0); out[1] = tm_pcg_output(s1);
+        out[2] = tm_pcg_output(s2); out[3] = tm_pcg_output(s3);
         s0 = s0 * a4 + c4; s1 = s1 * a4 + c4; s2 = s2 * a4 + c4; s3 = s3 * a4 + c4;
     }
     uint64_t rest[3] = {s0, s1, s2};
