@@ -100,6 +100,7 @@ export function report(dir) {
   out.push('# toymoe training throughput', '');
   out.push(`- **Date**: ${meta.date}`);
   out.push(`- **Command**: \`${meta.command}\` (mode: ${meta.mode})`);
+  if (meta.code) out.push(`- **Code**: commit ${meta.code}`);
   out.push(`- **Machine**: ${meta.cpu_model}, ${meta.cores} cores (${meta.threads_per_core} thread(s) per core), ${meta.mhz} MHz, ${meta.hypervisor ? `${meta.hypervisor} guest` : 'bare metal'}; ${meta.os}`);
   out.push(`- **Load**: load average ${meta.load_before} before the run and ${meta.load_after} after it on ${meta.cores} cores` +
     ' (other work was running: treat differences under ~20% as noise)');

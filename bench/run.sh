@@ -103,6 +103,11 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Every round runs each workload in every build in turn (bench/suite.mjs), so load from other
 # work hits a workload's builds alike; each workload keeps its best round.
+# The code measured: its commit, and whether its sources differed from it as the run began.
+CODE="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "unknown (not a git checkout)")"
+if [[ -n "$(git -C "$ROOT" status --porcelain -- src web bench CMakeLists.txt ':!bench/RESULTS.md' 2>/dev/null)" ]]; then
+  CODE="$CODE with uncommitted changes"
+fi
 node bench/suite.mjs --build "$BUILD" --raw "$RAW" --mode "$MODE" --rounds "$ROUNDS" --parts "$PARTS"
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -113,7 +118,7 @@ MHZ="$(awk -F: '/^cpu MHz/ {gsub(/ /, "", $2); print $2; exit}' /proc/cpuinfo)"
 MHZ="${MHZ:-0}"
 CPU_MODEL="$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
 cat >"$RAW/meta.json" <<EOF
-{"date": $(json_str "$(date -u '+%Y-%m-%d %H:%M UTC')"), "command": $(json_str "$COMMAND"), "mode": "$MODE",
+{"date": $(json_str "$(date -u '+%Y-%m-%d %H:%M UTC')"), "command": $(json_str "$COMMAND"), "mode": "$MODE", "code": $(json_str "$CODE"),
  "cpu_model": $(json_str "$CPU_MODEL"), "cores": $(nproc), "threads_per_core": $(lscpu | sed -n 's/^Thread(s) per core: *//p' | head -n1),
  "hypervisor": $(json_str "$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -n1)"),
  "mhz": $MHZ, "peak_gflops": $(awk -v m="$MHZ" 'BEGIN {print 4 * 2 * m / 1000}'),

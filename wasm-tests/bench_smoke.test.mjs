@@ -41,6 +41,7 @@ test('bench/run.sh --smoke (Node part) prints every workload with finite numbers
   const report = readFileSync(out, 'utf8');
   for (const id of MAIN) assert.match(report, new RegExp(`^\\| ${id} \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\|`, 'm'), `summary row of ${id}`);
   assert.match(report, /## Scaling/);
+  assert.match(report, /^- \*\*Code\*\*: commit ([0-9a-f]{7,}( with uncommitted changes)?|unknown \(not a git checkout\))$/m, 'the commit measured');
   assert.match(report, /^\| wasm SIMD, Node \| [0-9.]+ \| [0-9.]+ \| [0-9.]+× \|$/m, 'lane trainer row: phase, phase-single and their ratio');
   for (const id of FIG4) assert.match(report, new RegExp(`^\\| ${id} \\| \\d \\| \\d \\| \\d \\| [0-9]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\|`, 'm'), `Figure-4 row of ${id}`);
   // Every build's default list (bench_train --list without --scaling, as in Chromium) has the lanes and fig4 groups.
