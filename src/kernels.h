@@ -215,6 +215,36 @@ static inline void tm_encode_grad(int32_t m, int32_t count, const int32_t *restr
     }
 }
 
+// The backward pass of a narrow expert (m = 1 or 2) at outputs i .. i+3 (_v) or output i (_s),
+// shared by the two kernels below: gb += d, gWT_j += h_j d, acc_j += d WT_j (w_j: WT_j's vector).
+#if TM_SIMD
+static inline __attribute__((always_inline)) void narrow_grad_v(const int32_t m, int32_t i, v128_t d, v128_t w0,
+                                                                v128_t w1, v128_t vh0, v128_t vh1, float *restrict gb,
+                                                                float *restrict gWT, float *restrict gWT1, v128_t *acc0,
+                                                                v128_t *acc1) {
+    wasm_v128_store(gb + i, wasm_f32x4_add(wasm_v128_load(gb + i), d));
+    *acc0 = wasm_f32x4_add(*acc0, wasm_f32x4_mul(d, w0));
+    wasm_v128_store(gWT + i, wasm_f32x4_add(wasm_v128_load(gWT + i), wasm_f32x4_mul(vh0, d)));
+    if (m == 2) {
+        *acc1 = wasm_f32x4_add(*acc1, wasm_f32x4_mul(d, w1));
+        wasm_v128_store(gWT1 + i, wasm_f32x4_add(wasm_v128_load(gWT1 + i), wasm_f32x4_mul(vh1, d)));
+    }
+}
+#endif
+static inline __attribute__((always_inline)) void narrow_grad_s(const int32_t m, int32_t i, float d,
+                                                                const float *restrict WT, const float *restrict WT1,
+                                                                float h0, float h1, float *restrict gb,
+                                                                float *restrict gWT, float *restrict gWT1, float *acc0,
+                                                                float *acc1) {
+    gb[i] += d;
+    *acc0 += d * WT[i];
+    gWT[i] += h0 * d;
+    if (m == 2) {
+        *acc1 += d * WT1[i];
+        gWT1[i] += h1 * d;
+    }
+}
+
 // k = 1, m = 1 or 2: a sample's whole pass through its expert in one pass over n, with the
 // bits of tm_decode, tm_relu_sq_error_grad, tm_axpy(gb) and tm_dot_axpy_rows (4 passes and
 // pre and d through memory for fig2's narrow experts). WT (m,n), h (m,), b (n,), x (n,),
@@ -244,13 +274,7 @@ static inline __attribute__((always_inline)) float tm_narrow_expert_step(
         v128_t ir = wasm_f32x4_mul(wasm_v128_load(imp + i), r);
         acc_loss = wasm_f32x4_add(acc_loss, wasm_f32x4_mul(ir, r));
         v128_t d = wasm_v128_and(wasm_f32x4_gt(pre, zero), wasm_f32x4_mul(va, wasm_f32x4_mul(vs, ir)));
-        wasm_v128_store(gb + i, wasm_f32x4_add(wasm_v128_load(gb + i), d));
-        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(d, w0));
-        wasm_v128_store(gWT + i, wasm_f32x4_add(wasm_v128_load(gWT + i), wasm_f32x4_mul(vh0, d)));
-        if (m == 2) {
-            acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(d, w1));
-            wasm_v128_store(gWT1 + i, wasm_f32x4_add(wasm_v128_load(gWT1 + i), wasm_f32x4_mul(vh1, d)));
-        }
+        narrow_grad_v(m, i, d, w0, w1, vh0, vh1, gb, gWT, gWT1, &acc0, &acc1);
     }
     float a0[4], a1[4], al[4];
     wasm_v128_store(a0, acc0); wasm_v128_store(a1, acc1); wasm_v128_store(al, acc_loss);
@@ -264,13 +288,7 @@ static inline __attribute__((always_inline)) float tm_narrow_expert_step(
             float r = (p > 0.0f ? p : 0.0f) - x[i + j], ir = imp[i + j] * r;
             al[j] += ir * r;
             float d = p > 0.0f ? a * (scale2 * ir) : 0.0f;
-            gb[i + j] += d;
-            a0[j] += d * WT[i + j];
-            gWT[i + j] += h0 * d;
-            if (m == 2) {
-                a1[j] += d * WT1[i + j];
-                gWT1[i + j] += h1 * d;
-            }
+            narrow_grad_s(m, i + j, d, WT, WT1, h0, h1, gb, gWT, gWT1, &a0[j], &a1[j]);
         }
 #endif
     for (; i < n; i++) {
@@ -280,13 +298,7 @@ static inline __attribute__((always_inline)) float tm_narrow_expert_step(
         float r = (p > 0.0f ? p : 0.0f) - x[i], ir = imp[i] * r;
         tail_loss += ir * r;
         float d = p > 0.0f ? a * (scale2 * ir) : 0.0f;
-        gb[i] += d;
-        tail0 += d * WT[i];
-        gWT[i] += h0 * d;
-        if (m == 2) {
-            tail1 += d * WT1[i];
-            gWT1[i] += h1 * d;
-        }
+        narrow_grad_s(m, i, d, WT, WT1, h0, h1, gb, gWT, gWT1, &tail0, &tail1);
     }
     dh[0] = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + tail0;
     if (m == 2) dh[1] = ((a1[0] + a1[1]) + (a1[2] + a1[3])) + tail1;
@@ -312,13 +324,8 @@ static inline __attribute__((always_inline)) float tm_narrow_expert_grad(
     for (; i + 4 <= n; i += 4) {
         v128_t g = wasm_v128_load(dout + i);
         v128_t d = wasm_v128_and(wasm_f32x4_gt(wasm_v128_load(pre + i), zero), wasm_f32x4_mul(vw, g));
-        wasm_v128_store(gb + i, wasm_f32x4_add(wasm_v128_load(gb + i), d));
-        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(d, wasm_v128_load(WT + i)));
-        wasm_v128_store(gWT + i, wasm_f32x4_add(wasm_v128_load(gWT + i), wasm_f32x4_mul(vh0, d)));
-        if (m == 2) {
-            acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(d, wasm_v128_load(WT1 + i)));
-            wasm_v128_store(gWT1 + i, wasm_f32x4_add(wasm_v128_load(gWT1 + i), wasm_f32x4_mul(vh1, d)));
-        }
+        narrow_grad_v(m, i, d, wasm_v128_load(WT + i), m == 2 ? wasm_v128_load(WT1 + i) : zero, vh0, vh1, gb, gWT, gWT1,
+                      &acc0, &acc1);
         acc_g = wasm_f32x4_add(acc_g, wasm_f32x4_mul(g, wasm_v128_load(y + i)));
     }
     float a0[4], a1[4], ag[4];
@@ -328,25 +335,13 @@ static inline __attribute__((always_inline)) float tm_narrow_expert_grad(
     for (; i + 4 <= n; i += 4)
         for (int32_t j = 0; j < 4; j++) {
             float g = dout[i + j], d = pre[i + j] > 0.0f ? w * g : 0.0f;
-            gb[i + j] += d;
-            a0[j] += d * WT[i + j];
-            gWT[i + j] += h0 * d;
-            if (m == 2) {
-                a1[j] += d * WT1[i + j];
-                gWT1[i + j] += h1 * d;
-            }
+            narrow_grad_s(m, i + j, d, WT, WT1, h0, h1, gb, gWT, gWT1, &a0[j], &a1[j]);
             ag[j] += g * y[i + j];
         }
 #endif
     for (; i < n; i++) {
         float g = dout[i], d = pre[i] > 0.0f ? w * g : 0.0f;
-        gb[i] += d;
-        tail0 += d * WT[i];
-        gWT[i] += h0 * d;
-        if (m == 2) {
-            tail1 += d * WT1[i];
-            gWT1[i] += h1 * d;
-        }
+        narrow_grad_s(m, i, d, WT, WT1, h0, h1, gb, gWT, gWT1, &tail0, &tail1);
         tail_g += g * y[i];
     }
     dh[0] = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + tail0;
