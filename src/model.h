@@ -36,7 +36,7 @@ struct tm_model {
     float *dout, *d;    // (n,) dL/dout, dL/dpre
     float *scores, *dgate, *dscore;  // (Epad,)
     float *partial;     // (5,m) the sparse backward pass's partial sums of dh
-    int32_t *active;    // (n+3,) outputs with a non-zero gradient
+    int32_t *active;    // (n+3,) outputs with a non-zero gradient (the sparse pass: by class i mod 4)
     int32_t *chosen;    // (k,)
     float *batch_gates; // (batch,E) router probabilities, kept for load balancing
     int32_t *batch_choice; // (batch,k) selected experts, kept for metrics
