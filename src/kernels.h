@@ -369,6 +369,44 @@ static inline float tm_max(int32_t E, const float *restrict scores) {
     return top;
 }
 
+#if TM_SIMD
+// tm_top_k for V = (E+3)/4 vectors, V a constant once inlined, so the scores stay in registers.
+// A pass's dependent chain is the max (a tree over the vectors, then across lanes), a compare
+// and a select: when one expert alone equals the max, the pass removes every lane equal to it,
+// whatever its index; the index (bits, count zeros) is computed beside the chain, not in it.
+// A tie removes only its first expert, by index.
+static inline __attribute__((always_inline)) int top_k_v(const int32_t V, int32_t E, int32_t k,
+                                                          const float *restrict scores, int32_t *restrict chosen) {
+    v128_t avail[8], eq[8], m[8];
+    const v128_t minus_inf = wasm_f32x4_splat(-INFINITY), lane_index = wasm_i32x4_make(0, 1, 2, 3);
+    for (int32_t t = 0; t < V; t++) avail[t] = wasm_v128_load(scores + 4 * t);
+    // the padding is no expert
+    avail[V - 1] = wasm_v128_bitselect(avail[V - 1], minus_inf, wasm_i32x4_lt(lane_index, wasm_i32x4_splat(E - 4 * (V - 1))));
+    for (int32_t c = 0; c < k; c++) {
+        for (int32_t t = 0; t < V; t++) m[t] = avail[t];
+        for (int32_t w = 1; w < V; w *= 2)
+            for (int32_t t = 0; t + w < V; t += 2 * w) m[t] = wasm_f32x4_pmax(m[t], m[t + w]);
+        v128_t top = wasm_f32x4_pmax(m[0], wasm_i32x4_shuffle(m[0], m[0], 2, 3, 0, 1));
+        top = wasm_f32x4_pmax(top, wasm_i32x4_shuffle(top, top, 1, 0, 3, 2));
+        if (wasm_f32x4_extract_lane(top, 0) == -INFINITY) return 0;
+        uint32_t equal = 0;  // bit e: expert e equals the max (no branch on where it is: that is data)
+        for (int32_t t = 0; t < V; t++) {
+            eq[t] = wasm_f32x4_eq(avail[t], top);
+            equal |= (uint32_t)wasm_i32x4_bitmask(eq[t]) << (4 * t);
+        }
+        const int32_t e = __builtin_ctz(equal);
+        chosen[c] = e;
+        if (equal & (equal - 1)) {  // a tie: only the first goes
+            const v128_t first = wasm_i32x4_splat(e);
+            for (int32_t t = 0; t < V; t++)
+                eq[t] = wasm_i32x4_eq(wasm_i32x4_add(lane_index, wasm_i32x4_splat(4 * t)), first);
+        }
+        for (int32_t t = 0; t < V; t++) avail[t] = wasm_v128_bitselect(minus_inf, avail[t], eq[t]);
+    }
+    return 1;
+}
+#endif
+
 // chosen (k,) = the k best of scores (Ep,) in the order (score down, index up), as k
 // selection passes give them; only scores[0..E) count (Ep: E rounded up to 4), none NaN,
 // E <= 32. Each pass is a vector max and the first expert equal to it, which is then set
@@ -377,25 +415,16 @@ static inline float tm_max(int32_t E, const float *restrict scores) {
 // taken experts could win): the caller's scalar passes decide then.
 static inline int tm_top_k(int32_t E, int32_t k, const float *restrict scores, int32_t *restrict chosen) {
 #if TM_SIMD
-    v128_t avail[8];
-    const int32_t V = (E + 3) / 4;
-    const v128_t minus_inf = wasm_f32x4_splat(-INFINITY), lane_index = wasm_i32x4_make(0, 1, 2, 3);
-    for (int32_t t = 0; t < V; t++) avail[t] = wasm_v128_load(scores + 4 * t);
-    // the padding is no expert
-    avail[V - 1] = wasm_v128_bitselect(avail[V - 1], minus_inf, wasm_i32x4_lt(lane_index, wasm_i32x4_splat(E - 4 * (V - 1))));
-    for (int32_t c = 0; c < k; c++) {
-        v128_t top = avail[0];
-        for (int32_t t = 1; t < V; t++) top = wasm_f32x4_pmax(top, avail[t]);
-        top = wasm_f32x4_pmax(top, wasm_i32x4_shuffle(top, top, 2, 3, 0, 1));
-        top = wasm_f32x4_pmax(top, wasm_i32x4_shuffle(top, top, 1, 0, 3, 2));
-        if (wasm_f32x4_extract_lane(top, 0) == -INFINITY) return 0;
-        uint32_t equal = 0;  // bit e: expert e equals the max (no branch on where it is: that is data)
-        for (int32_t t = 0; t < V; t++) equal |= (uint32_t)wasm_i32x4_bitmask(wasm_f32x4_eq(avail[t], top)) << (4 * t);
-        const int32_t e = __builtin_ctz(equal), t = e >> 2;
-        chosen[c] = e;
-        avail[t] = wasm_v128_bitselect(minus_inf, avail[t], wasm_i32x4_eq(lane_index, wasm_i32x4_splat(e & 3)));
+    switch ((E + 3) / 4) {
+    case 1: return top_k_v(1, E, k, scores, chosen);
+    case 2: return top_k_v(2, E, k, scores, chosen);
+    case 3: return top_k_v(3, E, k, scores, chosen);
+    case 4: return top_k_v(4, E, k, scores, chosen);
+    case 5: return top_k_v(5, E, k, scores, chosen);
+    case 6: return top_k_v(6, E, k, scores, chosen);
+    case 7: return top_k_v(7, E, k, scores, chosen);
+    default: return top_k_v(8, E, k, scores, chosen);
     }
-    return 1;
 #else
     (void)E; (void)k; (void)scores; (void)chosen;
     return 0;  // the scalar passes cost less than the vector work done one lane at a time
