@@ -180,13 +180,13 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     // scores has room for Epad, so the vector passes below read whole vectors (+0 past E)
     tm_rows_sum(m->Epad, count, nz, x, m->routerT, scores);
     int no_nan = 1;
-    for (int32_t e = 0; softmax && e < E; e++) no_nan &= scores[e] == scores[e];
+    for (int32_t e = 0; e < E; e++) no_nan &= scores[e] == scores[e];
     // top-k on the scores: softmax is monotone, so this is top-k on g without
     // float-rounding ties; strict '>' gives real ties to the lowest index
     int32_t passes = k;  // selection passes still to run
     // without NaN, instead of k scalar passes whose selects chain: k vector passes over the
-    // padded scores (E <= 32; handed back in a rare -inf case), or a heap (many of many)
-    if (k > 1 && no_nan && E <= 32) {
+    // padded scores (E <= 32, k = 1 too; handed back in a rare -inf case), or a heap (many of many)
+    if (no_nan && E <= 32) {
         if (tm_top_k(E, k, scores, chosen)) passes = 0;
     } else if (k >= 8 && no_nan) {
         top_k_heap(E, k, scores, chosen);
