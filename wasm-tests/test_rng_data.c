@@ -138,10 +138,10 @@ static void reference_batch(int xoshiro, stream_pair *s, float *x, int32_t *coun
 }
 static int stream_pair_same(int xoshiro, const stream_pair *s) { return xoshiro ? xo_same(&s->ref4, &s->q) : s->r.state == s->ref.state; }
 
-// tm_batch_sample (pcg32) reads its stream ahead and jumps between present features, and
+// tm_batch_sample (pcg32) reads its stream ahead and parses it a word of draws at a time, and
 // tm_batch_sample4 (xoshiro) fills blocks of 4 a chunk at a time: each must give its
 // reference's batches and leave the generator where the reference does, across refills of
-// the draw buffer, both of pcg32's paths (plain for short rows and dense p), batches ending
+// the draw buffer, both of pcg32's paths (parsed, and plain for dense p), batches ending
 // mid-block and xoshiro's chunks, over 3 consecutive batches.
 static void samplers_match_reference(void) {
     const int32_t ns[] = {3, 15, 16, 17, 100, 700, 4096};
