@@ -132,7 +132,7 @@ static row_divider row_divider_of(int32_t n) {
     return d;
 }
 
-// The stream parsed word by word (below); with nz, also each present feature's index in its
+// The stream parsed word by word (as told inside); with nz, also each present feature's index in its
 // row's list (rows of rows.n, counts in nz_count, zero on entry), with no branch per row.
 static inline __attribute__((always_inline)) void stream_parse(tm_batch *b, float p, tm_rng *rng, int32_t count,
                                                                float *out, int32_t stride, int32_t *nz,
