@@ -86,9 +86,31 @@ static void check_top_k_heap(void) {
     CHECK(bad == 0 && runs == 150, "top-k by heap: %d wrong picks in %d routings", bad, runs);
 }
 
+// Top-1 through tm_route (k = 1, no load balancing: no softmax) with a NaN among the scores: the
+// vector pass must hand over to the selection rule, NaN or not at expert 0.
+static void check_top_1_nan(void) {
+    tm_model *m = tm_model_create("{\"n\":1,\"m\":1,\"experts\":7,\"k\":1,\"batch\":1}");
+    CHECK(m != NULL, "create: %s", tm_last_error());
+    if (!m) return;
+    const float base[7] = {0.5f, 2.0f, -1.0f, 2.0f, 0.25f, 3.0f, -0.0f};
+    float x[1] = {1.0f}, scores[8], gates[8], w[8];
+    int32_t nz[1] = {0}, bad = 0;
+    for (int32_t at = 0; at < 7; at++) {
+        for (int32_t e = 0; e < 7; e++) m->router[e] = e == at ? NAN : base[e];
+        tm_model_sync_transpose(m);
+        int32_t got[1], want[1];
+        tm_route(m, x, nz, 1, scores, gates, got, w);
+        top_k_reference(7, 1, scores, want);
+        if (got[0] != want[0] && bad++ < 3) CHECK(0, "top-1 with NaN at %d: chose %d, want %d", at, got[0], want[0]);
+    }
+    CHECK(bad == 0, "top-1 with a NaN score: %d wrong", bad);
+    tm_model_free(m);
+}
+
 int main(void) {
     check_top_k_kernel();
     check_top_k_heap();
+    check_top_1_nan();
     tm_model *m = tm_model_create("{\"n\":4,\"m\":2,\"experts\":4,\"k\":2,\"router_init\":\"zero\"}");
     CHECK(m != NULL, "create: %s", tm_last_error());
     float x[4] = {0.5f, 0.2f, 0.0f, 0.9f}, scores[4], gates[4], w[4];
