@@ -20,7 +20,7 @@ static int64_t draw_capacity(int64_t n) {
 uint64_t tm_batch_bytes(int32_t batch, int32_t n) {
     uint64_t cap = (uint64_t)draw_capacity(n);
     return ((uint64_t)batch * (uint64_t)n + 3) * sizeof(float) + (uint64_t)batch * (uint64_t)n * sizeof(int32_t) +
-           (uint64_t)batch * sizeof(int32_t) + cap * sizeof(uint32_t) + (cap / 64 + 1) * sizeof(uint64_t);
+           (uint64_t)batch * sizeof(int32_t) + cap * sizeof(uint32_t) + cap / 64 * sizeof(uint64_t);
 }
 
 int tm_batch_init(tm_batch *b, int32_t batch, int32_t n) {
@@ -31,7 +31,7 @@ int tm_batch_init(tm_batch *b, int32_t batch, int32_t n) {
     b->nz = malloc((size_t)batch * n * sizeof *b->nz);
     b->nz_count = calloc((size_t)batch, sizeof *b->nz_count);
     b->draws = malloc((size_t)b->draw_cap * sizeof *b->draws);
-    b->hits = malloc(((size_t)b->draw_cap / 64 + 1) * sizeof *b->hits);
+    b->hits = malloc((size_t)b->draw_cap / 64 * sizeof *b->hits);
     if (!b->x || !b->nz || !b->nz_count || !b->draws || !b->hits) { tm_batch_free(b); return TM_ERR_MEMORY; }
     return TM_OK;
 }

@@ -10,7 +10,7 @@ typedef struct {
     int32_t *nz;       // (batch, n) indices of present features, first nz_count[b] valid
     int32_t *nz_count; // (batch,)
     // The pcg32 sampler's scratch: draws (draw_cap,) of the data stream generated ahead, and
-    // hits (draw_cap/64 + 1,) one bit per draw, set where it passes the presence test.
+    // hits (draw_cap/64,) one bit per draw, set where it passes the presence test.
     uint32_t *draws;
     uint64_t *hits;
     int32_t draw_cap;
