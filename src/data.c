@@ -71,7 +71,9 @@ typedef struct {
 // (Re)fill from the first unread draw what `features` more features are expected to read,
 // (1 + p) draws each, plus `margin`, at most the buffer: a whole buffer would mostly go
 // unread when the batch is short next to it (the lane trainer's, fig2's).
-static void reader_fill(reader *r, float p, int64_t features, int32_t margin, int first) {
+// Out of line: inlined into the lane trainer's parse loop (by way of stream_parse) it made
+// fig4-2x1-E1 and 3x2-E1 4% slower in Chromium, the loop's registers going to the refill.
+__attribute__((noinline)) static void reader_fill(reader *r, float p, int64_t features, int32_t margin, int first) {
     tm_batch *b = r->b;
     double want = (1.0 + p) * (double)features + margin;
     r->len = want < b->draw_cap ? ((int32_t)want + 63) / 64 * 64 : b->draw_cap;
