@@ -787,7 +787,6 @@ static inline float tm_relu_sq_error_grad(int32_t n, const float *restrict pre, 
     return ((l0 + l1) + (l2 + l3)) + tail;
 }
 
-
 // AdamW on a flat arena, PyTorch's operation order:
 // p *= 1-lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
 // p -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps)

@@ -179,8 +179,9 @@ void tm_route(const tm_model *m, const float *x, const int32_t *nz, int32_t coun
     // per present feature, each score adding its terms in the order of a dot product along nz;
     // scores has room for Epad, so the vector passes below read whole vectors (+0 past E)
     tm_rows_sum(m->Epad, count, nz, x, m->routerT, scores);
-    int no_nan = 1;
-    for (int32_t e = 0; e < E; e++) no_nan &= scores[e] == scores[e];
+    int no_nan = 1;  // read by the softmax's max, the vector passes (E <= 32) and the heap (k >= 8)
+    if (softmax || E <= 32 || k >= 8)
+        for (int32_t e = 0; e < E; e++) no_nan &= scores[e] == scores[e];
     // top-k on the scores: softmax is monotone, so this is top-k on g without
     // float-rounding ties; strict '>' gives real ties to the lowest index
     int32_t passes = k;  // selection passes still to run
