@@ -120,7 +120,10 @@ export function report(dir) {
   }
   out.push('- **Useful GFLOP/s**: 2 × the multiply-adds each sample needs, counting only the non-zero inputs (p·n on average): per active expert ' +
     'the encoder and its weight gradient over the present inputs (2·p·n·m), the decoder and its two gradient products (3·n·m), plus the ' +
-    'router over the present inputs (E·p·n, twice when it gets a gradient: k > 1 or load balancing), × samples per second.');
+    'router over the present inputs (E·p·n, twice when it gets a gradient: k > 1 or load balancing), × samples per second. ' +
+    'The count is the workload\'s, not the path\'s: dense models that take the Gram path (docs/architecture.md; dense100 and the dense ' +
+    'scaling points up to n = 256) do 2·p·n² per sample and 3·n²·m per batch instead (about 2390 for dense100 against its 6410), so their ' +
+    'useful GFLOP/s count work the path no longer does.');
   out.push('- **Builds**: native scalar is `build/bench_train` (gcc -O3, the scalar path, which gcc auto-vectorises); native SIMD is ' +
     '`build/bench_train_simde`, the same wasm SIMD128 intrinsics of src/kernels.h compiled natively through SIMDe\'s wasm_simd128.h ' +
     '(Debian libsimde-dev) with gcc -O3 -msse4.1; neither wasm nor native uses -ffast-math. wasm: Emscripten -O3, -msimd128 or ' +

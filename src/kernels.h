@@ -541,17 +541,23 @@ static inline void tm_interleave4(const float *const rows[4], int32_t count, flo
 
 // The decoder, 16 outputs at a time held in registers: WT (m,n), h (m,), b (n,) -> pre (n,)
 // = b + sum_j h_j WT_j, added in j order (the bits of m axpy passes, without m round trips
-// of pre through memory); y (n,) = max(pre, 0) too unless y is NULL.
-static inline void tm_decode(int32_t n, int32_t m, const float *restrict WT, const float *restrict h,
-                             const float *restrict b, float *restrict pre, float *restrict y) {
+// of pre through memory); y (n,) = max(pre, 0) too unless y is NULL. With rows (m,) (a
+// constant NULL otherwise, folded away once inlined), term j is h[rows[j]] WT[rows[j],:]:
+// only the rows of the present features (the Gram path).
+static inline __attribute__((always_inline)) void decode_rows(int32_t n, int32_t m, const int32_t *restrict rows,
+                                                               const float *restrict WT, const float *restrict h,
+                                                               const float *restrict b, float *restrict pre,
+                                                               float *restrict y) {
+#define TM_ROW(j) (rows ? rows[j] : (j))
     int32_t i = 0;
 #if TM_SIMD
     for (; i + 16 <= n; i += 16) {
         v128_t a0 = wasm_v128_load(b + i), a1 = wasm_v128_load(b + i + 4);
         v128_t a2 = wasm_v128_load(b + i + 8), a3 = wasm_v128_load(b + i + 12);
         for (int32_t j = 0; j < m; j++) {
-            const float *w = WT + (size_t)j * n + i;
-            v128_t hj = wasm_f32x4_splat(h[j]);
+            const int32_t r = TM_ROW(j);
+            const float *w = WT + (size_t)r * n + i;
+            v128_t hj = wasm_f32x4_splat(h[r]);
             a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(hj, wasm_v128_load(w)));
             a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(hj, wasm_v128_load(w + 4)));
             a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(hj, wasm_v128_load(w + 8)));
@@ -567,25 +573,42 @@ static inline void tm_decode(int32_t n, int32_t m, const float *restrict WT, con
     }
     for (; i + 4 <= n; i += 4) {
         v128_t a0 = wasm_v128_load(b + i);
-        for (int32_t j = 0; j < m; j++)
-            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(h[j]), wasm_v128_load(WT + (size_t)j * n + i)));
+        for (int32_t j = 0; j < m; j++) {
+            const int32_t r = TM_ROW(j);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(h[r]), wasm_v128_load(WT + (size_t)r * n + i)));
+        }
         wasm_v128_store(pre + i, a0);
         if (y) wasm_v128_store(y + i, wasm_f32x4_pmax(a0, wasm_f32x4_splat(0.0f)));
     }
     for (; i < n; i++) {
         float a = b[i];
-        for (int32_t j = 0; j < m; j++) a += h[j] * WT[(size_t)j * n + i];
+        for (int32_t j = 0; j < m; j++) a += h[TM_ROW(j)] * WT[(size_t)TM_ROW(j) * n + i];
         pre[i] = a;
         if (y) y[i] = a > 0.0f ? a : 0.0f;
     }
 #else
     // the same sums as row passes along n, which compilers vectorise
     memcpy(pre, b, (size_t)n * sizeof *pre);
-    for (int32_t j = 0; j < m; j++)
-        for (i = 0; i < n; i++) pre[i] += h[j] * WT[(size_t)j * n + i];
+    for (int32_t j = 0; j < m; j++) {
+        const int32_t r = TM_ROW(j);
+        for (i = 0; i < n; i++) pre[i] += h[r] * WT[(size_t)r * n + i];
+    }
     if (y)
         for (i = 0; i < n; i++) y[i] = pre[i] > 0.0f ? pre[i] : 0.0f;
 #endif
+#undef TM_ROW
+}
+
+static inline void tm_decode(int32_t n, int32_t m, const float *restrict WT, const float *restrict h,
+                             const float *restrict b, float *restrict pre, float *restrict y) {
+    decode_rows(n, m, NULL, WT, h, b, pre, y);
+}
+
+// The Gram path's decoder: G (n,n) = W W^T, x (n,) sparse at nz (count,), b (n,) -> pre (n,)
+// = b + sum_t x_nz[t] G[nz[t],:] (= b + W W^T x in other float order), added in t order.
+static inline void tm_gram_decode(int32_t n, int32_t count, const int32_t *restrict nz, const float *restrict G,
+                                  const float *restrict x, const float *restrict b, float *restrict pre) {
+    decode_rows(n, count, nz, G, x, b, pre, NULL);
 }
 
 // k > 1: out = sum_c w_c y_c (as y_0 w_0 then + w_c y_c in c order) and the squared error on

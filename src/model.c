@@ -16,6 +16,19 @@
 #define TM_SPARSE_MAX_SHARE 0.65f
 #define ACTIVE_PROBE 16
 
+// The Gram path (model.h) does 2pn multiply-adds per output and sample where the direct one
+// does about (3 + 2p) m, plus per batch 2 n^2 m (G, then (S + S^T) W) and a transposed sum
+// (counted as one more n^2 m). Measured (native SIMD, B = 1024,
+// n 20..400, m 3..200, p 0.02..0.6, 2026-11-25), it pays while 2pn/m + 3n/B < 3 + 100/n: the
+// direct path's short loops cost more than its multiply-adds at small n. Above n = 256, G and
+// S outgrow the caches and the rule no longer holds (n = 400: from 1.2x slower at pn = m).
+#define TM_GRAM_MAX_N 256
+int tm_gram_path(const tm_config *c) {
+    if (c->experts != 1 || c->k != 1 || c->m <= 2 || c->n > TM_GRAM_MAX_N) return 0;
+    double n = c->n, per_output = 2.0 * c->p * n / c->m + 3.0 * n / c->batch;
+    return per_output < 3.0 + 100.0 / n;
+}
+
 uint64_t tm_model_memory_bytes(const tm_config *c) {
     // 64-bit: size_t is 32 bits in wasm and hostile sizes must not wrap.
     uint64_t n = (uint64_t)c->n, m = (uint64_t)c->m, E = (uint64_t)c->experts, k = (uint64_t)c->k, B = (uint64_t)c->batch;
@@ -27,7 +40,8 @@ uint64_t tm_model_memory_bytes(const tm_config *c) {
                     + 2 * k * n + 2 * k * m + 2 * n + 3 * (E + 3) + 5 * m + k + B * E + B * k + n + 3  // scratch
                     + HISTORY_CAP
                     + E * n * n + 6 * E * n + 5 * E + n + 4  // the metrics a caller will ask for
-                    + 2 * E * n + E * (E + 3) + 9 * E + 4 * n + 6;  // and their workspace (doubles: 2 floats)
+                    + 2 * E * n + E * (E + 3) + 9 * E + 4 * n + 6  // and their workspace (doubles: 2 floats)
+                    + (tm_gram_path(c) ? 2 * n * n : 0);  // G and its gradient
     return floats * sizeof(float);
 }
 
@@ -78,8 +92,14 @@ void tm_model_init_params(tm_model *m, uint32_t seed) {
     tm_model_sync_transpose(m);
 }
 
-tm_model *tm_model_new(const tm_config *c) {
+tm_model *tm_model_new(const tm_config *c) { return tm_model_new_on_path(c, tm_gram_path(c)); }
+
+tm_model *tm_model_new_on_path(const tm_config *c, int gram) {
     if (tm_config_validate(c)) return NULL;
+    if (gram && (c->experts != 1 || c->k != 1 || c->m <= 2)) {
+        tm_fail(TM_ERR_ARG, "the Gram path needs one expert, k = 1 and m > 2");
+        return NULL;
+    }
     tm_model *m = calloc(1, sizeof *m);
     if (!m) { tm_fail(TM_ERR_MEMORY, "out of memory creating the model"); return NULL; }
     m->cfg = *c;
@@ -99,7 +119,13 @@ tm_model *tm_model_new(const tm_config *c) {
     m->batch_choice = calloc(B * k, sizeof(int32_t));
     m->history = calloc(HISTORY_CAP, sizeof(float));
     int batch_rc = tm_batch_init(&m->batch, c->batch, c->n);
-    if (!m->params || !m->WT || !m->importance || !m->pre || !m->chosen || !m->active || !m->batch_gates ||
+    int gram_missing = 0;
+    if (gram) {
+        m->gram = calloc(2 * n * n, sizeof(float));
+        gram_missing = !m->gram;
+        if (m->gram) m->gram_grad = m->gram + n * n;
+    }
+    if (gram_missing || !m->params || !m->WT || !m->importance || !m->pre || !m->chosen || !m->active || !m->batch_gates ||
         !m->batch_choice || !m->history || batch_rc) {
         tm_model_free(m);
         tm_fail(TM_ERR_MEMORY, "out of memory: the model needs %.1f MiB", (double)tm_model_memory_bytes(c) / 1048576.0);
@@ -132,7 +158,7 @@ tm_model *tm_model_new(const tm_config *c) {
 void tm_model_free(tm_model *m) {
     if (!m) return;
     free(m->params); free(m->WT); free(m->importance); free(m->pre); free(m->chosen); free(m->active);
-    free(m->batch_gates); free(m->batch_choice); free(m->history);
+    free(m->batch_gates); free(m->batch_choice); free(m->history); free(m->gram);
     tm_batch_free(&m->batch);
     free(m);
 }
@@ -245,6 +271,27 @@ static int32_t sparse_decoder_grad(tm_model *m, int32_t e, const float *h, float
     return count;
 }
 
+// G (n,n) = W W^T, row i = sum_j W[i,j] WT[j,:] (symmetric bit for bit: G[i][l] and G[l][i]
+// add the same products in the same order).
+static void gram_of(tm_model *m) {
+    const int32_t n = m->n, hm = m->m;
+    float *zero = m->dout;  // unused for k = 1
+    memset(zero, 0, (size_t)n * sizeof *zero);
+    for (int32_t i = 0; i < n; i++) tm_decode(n, hm, m->WT, m->W + (size_t)i * hm, zero, m->gram + (size_t)i * n, NULL);
+}
+
+// With pre = W W^T x + b, dL/dW = (S + S^T) W for S = sum over the batch of d x^T (gram_grad
+// holds S^T). T = S + S^T overwrites G (no longer needed); gWdec (m,n) row j = sum_i W[i,j]
+// T[i,:] (T symmetric), folded into gW after the batch like the dense decoder's share.
+static void gram_grad_to_decoder(tm_model *m) {
+    const int32_t n = m->n, hm = m->m;
+    float *T = m->gram, *S = m->gram_grad, *zero = m->dout;
+    for (int32_t i = 0; i < n; i++)
+        for (int32_t l = 0; l < n; l++) T[(size_t)i * n + l] = S[(size_t)i * n + l] + S[(size_t)l * n + i];
+    memset(zero, 0, (size_t)n * sizeof *zero);
+    for (int32_t j = 0; j < hm; j++) tm_decode(n, n, T, m->WT + (size_t)j * n, zero, m->gWdec + (size_t)j * n, NULL);
+}
+
 float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
     const int32_t n = m->n, hm = m->m, E = m->E, k = m->k, B = bt->batch;
     const float scale = m->cfg.loss == TM_LOSS_MEAN ? 1.0f / ((float)B * (float)n) : 1.0f / (float)B;
@@ -253,13 +300,15 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
     double loss = 0.0;
     const int router_grad = k > 1 || m->cfg.load_balance;
     float sparse_below = fminf(TM_SPARSE_MAX_SHARE, (float)(hm - 4) / (float)(hm + 4));
-    m->sparse_backward = hm >= TM_SPARSE_MIN_M && m->active_share < sparse_below;
+    m->sparse_backward = !m->gram && hm >= TM_SPARSE_MIN_M && m->active_share < sparse_below;
     int32_t probed = 0, probed_active = 0;
     if (grad) {
         memset(m->grad, 0, (size_t)m->nparams * sizeof(float));
         memset(m->gWdec, 0, (size_t)E * hm * n * sizeof(float));
         if (router_grad) memset(m->grouterT, 0, (size_t)m->Epad * n * sizeof(float));
+        if (m->gram) memset(m->gram_grad, 0, (size_t)n * n * sizeof(float));
     }
+    if (m->gram) gram_of(m);
     float *sel_frac = m->scores;  // after the batch, scores hold f_e
     int32_t sel_count[1024];
     memset(sel_count, 0, (size_t)E * sizeof *sel_count);
@@ -269,6 +318,16 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
         float *gates = m->batch_gates + (size_t)s * E;
         int32_t *chosen = m->batch_choice + (size_t)s * k;
         tm_route(m, x, nz, cnt, m->scores, gates, chosen, weights);
+        if (m->gram) {  // pre = b + G x; d = dL/dpre; gb += d; S^T += x d^T (the present rows)
+            sel_count[0]++;
+            tm_gram_decode(n, cnt, nz, m->gram, x, m->b, m->pre);
+            loss += tm_relu_sq_error_grad(n, m->pre, x, m->importance, 2.0f * scale, 1.0f, m->d) * scale;
+            if (grad) {
+                tm_axpy(n, 1.0f, m->d, m->gb);
+                tm_encode_grad(n, cnt, nz, x, m->d, m->gram_grad);
+            }
+            continue;
+        }
         if (k == 1 && hm <= 2 && grad) {  // narrow experts of top-1: the whole pass at once
             int32_t e = chosen[0];
             float *h = m->h, *dh = m->dh;
@@ -372,6 +431,7 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
     }
     if (!grad) return (float)loss;
     if (probed) m->active_share = (float)probed_active / (float)probed;
+    if (m->gram) gram_grad_to_decoder(m);
     // fold the parts summed apart: the decoder's share into gW (E,n,m), routerT's into grouter (E,n)
     if (m->sparse_backward)
         tm_axpy(E * n * hm, 1.0f, m->gWdec, m->gW);

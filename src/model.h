@@ -28,6 +28,12 @@ struct tm_model {
     // the batch. Epad = E rounded up to 4: whole SIMD vectors, zeros in the padding.
     float *routerT, *grouterT;
     int32_t Epad;
+    // The Gram path (dense models, m > 2, sparse enough inputs: tm_gram_path): G = W W^T (n,n),
+    // made once per batch, so pre = b + G x costs n per present feature where h = W^T x, then
+    // W h cost m (present + n); its gradient S = sum d x^T (n,n, stored transposed) becomes
+    // gW = (S + S^T) W after the batch. The same function in another float order, so other
+    // bits than the direct path. NULL on the other paths.
+    float *gram, *gram_grad;
     float *importance;  // (n,)
     tm_batch batch;
     // Per-sample scratch
@@ -50,7 +56,9 @@ struct tm_model {
 };
 
 uint64_t tm_model_memory_bytes(const tm_config *c);
+int tm_gram_path(const tm_config *c);  // does this config train through G = W W^T (dense, wide m)
 tm_model *tm_model_new(const tm_config *c);   // NULL + tm_last_error on failure
+tm_model *tm_model_new_on_path(const tm_config *c, int gram);  // tests: the decoder path forced
 void tm_model_init_params(tm_model *m, uint32_t seed);
 void tm_model_sync_transpose(tm_model *m);    // WT, routerT <- W, router after params change
 

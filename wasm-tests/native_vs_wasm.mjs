@@ -15,7 +15,8 @@ function run(cmd, args) {
 
 const [nativeCli, wasmCli] = process.argv.slice(2);
 const configs = [
-  ['--n', '20', '--m', '6', '--p', '0.1', '--batch', '256', '--seed', '5'],
+  ['--n', '20', '--m', '6', '--p', '0.1', '--batch', '256', '--seed', '5'],  // dense: the Gram path
+  ['--n', '100', '--m', '20', '--p', '0.5', '--batch', '128', '--seed', '8'],  // dense: the direct path
   ['--n', '20', '--m', '2', '--experts', '3', '--k', '1', '--batch', '256', '--bias-init', 'zero', '--seed', '6'],
   ['--n', '40', '--m', '3', '--experts', '6', '--k', '2', '--load-balance', 'true', '--loss', 'mean', '--batch', '128',
     '--router-init', 'khot_random', '--schedule', 'cosine'],

@@ -62,10 +62,18 @@ static double ref_loss(const tm_model *m, const tm_batch *bt, const double *P) {
 
 static const char *group_name[3] = {"W", "b", "router"};
 
+// A model on the Gram path (gram = 1), the direct one (0) or the one its config picks (-1).
+static tm_model *create_on_path(const char *json, int gram) {
+    tm_config c;
+    tm_config_defaults(&c);
+    if (tm_config_parse_json(&c, json)) return NULL;
+    return gram < 0 ? tm_model_new(&c) : tm_model_new_on_path(&c, gram);
+}
+
 // sparse: -1 leaves the decoder's backward pass to the model; 0 / 1 forces dense / sparse
-// (model.c picks per batch from the last batch's share of active outputs).
-static void gradcheck_path(const char *json, const char *label, int sparse) {
-    tm_model *m = tm_model_create(json);
+// (model.c picks per batch from the last batch's share of active outputs). gram: as above.
+static void gradcheck_path(const char *json, const char *label, int sparse, int gram) {
+    tm_model *m = create_on_path(json, gram);
     CHECK(m != NULL, "%s: create failed: %s", label, tm_last_error());
     if (!m) return;
     CHECK(tm_train(m, 5) == TM_OK, "%s: train", label);  // move biases off their init
@@ -77,6 +85,7 @@ static void gradcheck_path(const char *json, const char *label, int sparse) {
     if (sparse >= 0) m->active_share = sparse ? 0.0f : 1.0f;
     float floss = tm_model_batch(m, &bt, 1);
     if (sparse >= 0) CHECK(m->sparse_backward == sparse, "%s: backward path %d, wanted %d", label, m->sparse_backward, sparse);
+    if (gram >= 0) CHECK((m->gram != NULL) == gram, "%s: Gram path %d, wanted %d", label, m->gram != NULL, gram);
     int np = m->nparams;
     double *P = malloc(np * sizeof *P);
     for (int i = 0; i < np; i++) P[i] = m->params[i];
@@ -112,12 +121,12 @@ static void gradcheck_path(const char *json, const char *label, int sparse) {
     tm_model_free(m);
 }
 
-static void gradcheck(const char *json, const char *label) { gradcheck_path(json, label, -1); }
+static void gradcheck(const char *json, const char *label) { gradcheck_path(json, label, -1, -1); }
 
 // The sparse backward pass skips outputs whose gradient is exactly 0, keeping every sum's
 // order: its gradient must equal the dense pass's bit for bit, on every training step.
 static void sparse_matches_dense(const char *json, const char *label) {
-    tm_model *a = tm_model_create(json), *b = tm_model_create(json);
+    tm_model *a = create_on_path(json, 0), *b = create_on_path(json, 0);
     CHECK(a && b, "%s: create failed: %s", label, tm_last_error());
     if (!a || !b) { tm_model_free(a); tm_model_free(b); return; }
     int np = a->nparams, same = 1, steps = 0;
@@ -141,6 +150,57 @@ static void sparse_matches_dense(const char *json, const char *label) {
     tm_model_free(b);
 }
 
+// The Gram path computes pre = b + (W W^T) x and dL/dW = (S + S^T) W: the same function and
+// gradient as the direct path in another float order. Along 30 steps (b takes a's weights
+// after each), losses and gradients agree to float rounding.
+static void gram_matches_direct(const char *json, const char *label) {
+    tm_model *a = create_on_path(json, 1), *b = create_on_path(json, 0);
+    CHECK(a && b && a->gram && !b->gram, "%s: create failed: %s", label, tm_last_error());
+    if (!a || !b || !a->gram || b->gram) { tm_model_free(a); tm_model_free(b); return; }
+    int np = a->nparams;
+    double worst_loss = 0.0, worst_grad = 0.0;
+    for (int step = 0; step < 30; step++) {
+        tm_batch_sample(&a->batch, (float)a->cfg.p, &a->data_rng);
+        float la = tm_model_batch(a, &a->batch, 1), lb = tm_model_batch(b, &a->batch, 1);
+        double gmax = 0.0, diff = 0.0;
+        for (int i = 0; i < np; i++) {
+            gmax = fmax(gmax, fabs(b->grad[i]));
+            diff = fmax(diff, fabs((double)a->grad[i] - b->grad[i]));
+        }
+        worst_loss = fmax(worst_loss, fabs((double)la - lb) / fabs(lb));
+        worst_grad = fmax(worst_grad, diff / gmax);
+        tm_adamw_step(np, a->params, a->grad, a->adam_m, a->adam_v, 0.01f, 0.01f, 0.9f, 0.999f, 1e-8f, step + 1);
+        memcpy(b->params, a->params, (size_t)np * sizeof(float));
+        tm_model_sync_transpose(a);
+        tm_model_sync_transpose(b);
+    }
+    CHECK(worst_loss < 1e-5 && worst_grad < 1e-4, "%s: Gram vs direct: loss rel %.3g, gradient rel %.3g", label,
+          worst_loss, worst_grad);
+    printf("  %-34s Gram == direct to loss rel %.2g, gradient rel %.2g (of its max), 30 steps\n", label, worst_loss,
+           worst_grad);
+    tm_model_free(a);
+    tm_model_free(b);
+}
+
+// The paths the configs below take (the rule, model.c: tm_gram_path).
+static void gram_rule(void) {
+    const struct { const char *json; int gram; } cases[] = {
+        {"{\"n\":100,\"m\":20,\"p\":0.1}", 1},                  // bench dense100 (batch 1024)
+        {"{\"n\":20,\"m\":6,\"p\":0.1}", 1},                    // Figure 1
+        {"{\"n\":100,\"m\":20,\"p\":0.5}", 0},                  // denser: 10.3 > 4
+        {"{\"n\":100,\"m\":20,\"p\":0.1,\"batch\":32}", 0},   // G per batch of 32: 11.4 > 4
+        {"{\"n\":400,\"m\":200,\"p\":0.02}", 0},                // n above 256
+        {"{\"n\":100,\"m\":2,\"p\":0.1}", 0},                   // narrow: the fused pass
+        {"{\"n\":100,\"m\":20,\"experts\":2,\"p\":0.1}", 0},  // an MoE
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tm_model *m = tm_model_create(cases[i].json);
+        CHECK(m && (m->gram != NULL) == cases[i].gram, "%s: Gram path %d, wanted %d", cases[i].json, m && m->gram,
+              cases[i].gram);
+        tm_model_free(m);
+    }
+}
+
 int main(void) {
     gradcheck("{\"n\":8,\"m\":3,\"p\":0.4,\"batch\":32,\"loss\":\"sum\"}", "dense sum xavier-bias");
     gradcheck("{\"n\":8,\"m\":3,\"p\":0.4,\"batch\":32,\"loss\":\"mean\",\"bias_init\":\"zero\"}", "dense mean zero-bias");
@@ -157,14 +217,26 @@ int main(void) {
     gradcheck("{\"n\":5,\"m\":1,\"experts\":5,\"k\":1,\"p\":0.5,\"batch\":32,\"router_init\":\"diagonal\","
               "\"load_balance\":true,\"lb_alpha\":0.5}", "moe k=1 diagonal lb");
     // The sparse backward pass (m >= 8), forced both ways.
-    gradcheck_path("{\"n\":20,\"m\":8,\"p\":0.3,\"batch\":32}", "dense m=8 sparse backward", 1);
+    gradcheck_path("{\"n\":20,\"m\":8,\"p\":0.3,\"batch\":32}", "dense m=8 sparse backward", 1, 0);
+    // Dense models on both decoder paths, whatever the rule would pick.
+    gradcheck_path("{\"n\":8,\"m\":3,\"p\":0.4,\"batch\":32,\"loss\":\"sum\"}", "dense m=3 Gram", -1, 1);
+    gradcheck_path("{\"n\":8,\"m\":3,\"p\":0.4,\"batch\":32,\"loss\":\"sum\"}", "dense m=3 direct", -1, 0);
+    gradcheck_path("{\"n\":21,\"m\":9,\"p\":0.2,\"batch\":32,\"loss\":\"mean\",\"importance\":\"decay\"}",
+                   "dense n=21 m=9 Gram", -1, 1);
+    gradcheck_path("{\"n\":21,\"m\":9,\"p\":0.2,\"batch\":32,\"loss\":\"mean\",\"bias_init\":\"zero\","
+                   "\"load_balance\":true}", "dense n=21 m=9 Gram lb zero-bias", -1, 1);
     gradcheck_path("{\"n\":23,\"m\":9,\"experts\":3,\"k\":2,\"p\":0.3,\"batch\":32,\"load_balance\":true,"
-                   "\"lb_alpha\":0.3}", "moe k=2 lb sparse backward", 1);
-    gradcheck_path("{\"n\":23,\"m\":9,\"experts\":3,\"k\":2,\"p\":0.3,\"batch\":32}", "moe k=2 dense backward", 0);
+                   "\"lb_alpha\":0.3}", "moe k=2 lb sparse backward", 1, -1);
+    gradcheck_path("{\"n\":23,\"m\":9,\"experts\":3,\"k\":2,\"p\":0.3,\"batch\":32}", "moe k=2 dense backward", 0, -1);
     sparse_matches_dense("{\"n\":100,\"m\":20,\"p\":0.1,\"batch\":256}", "dense n=100 m=20");
     sparse_matches_dense("{\"n\":37,\"m\":11,\"experts\":4,\"k\":1,\"p\":0.2,\"batch\":128,\"load_balance\":true,"
                          "\"loss\":\"mean\"}", "moe n=37 m=11 E=4 k=1 lb");
     sparse_matches_dense("{\"n\":45,\"m\":8,\"experts\":5,\"k\":3,\"p\":0.2,\"batch\":64,\"importance\":\"decay\"}",
                          "moe n=45 m=8 E=5 k=3");
+    gram_matches_direct("{\"n\":100,\"m\":20,\"p\":0.1,\"batch\":256}", "dense n=100 m=20");
+    gram_matches_direct("{\"n\":37,\"m\":5,\"p\":0.3,\"batch\":64,\"importance\":\"decay\",\"bias_init\":\"zero\"}",
+                        "dense n=37 m=5 decay zero-bias");
+    gram_matches_direct("{\"n\":19,\"m\":3,\"p\":0.05,\"batch\":128,\"loss\":\"mean\"}", "dense n=19 m=3 mean");
+    gram_rule();
     return check_summary("gradcheck");
 }
