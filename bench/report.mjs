@@ -122,7 +122,7 @@ export function report(dir) {
     'the encoder and its weight gradient over the present inputs (2·p·n·m), the decoder and its two gradient products (3·n·m), plus the ' +
     'router over the present inputs (E·p·n, twice when it gets a gradient: k > 1 or load balancing), × samples per second. ' +
     'The count is the workload\'s, not the path\'s: dense models that take the Gram path (docs/architecture.md; dense100 and the dense ' +
-    'scaling points up to n = 256) do 2·p·n² per sample and 3·n²·m per batch instead (about 2390 for dense100 against its 6410), so their ' +
+    'scaling points up to n = 256) do 2·p·n² multiply-adds per sample and 2·n²·m per batch instead (about 2390 per sample for dense100 against its 6410), so their ' +
     'useful GFLOP/s count work the path no longer does.');
   out.push('- **Builds**: native scalar is `build/bench_train` (gcc -O3, the scalar path, which gcc auto-vectorises); native SIMD is ' +
     '`build/bench_train_simde`, the same wasm SIMD128 intrinsics of src/kernels.h compiled natively through SIMDe\'s wasm_simd128.h ' +
@@ -277,7 +277,11 @@ export function report(dir) {
   };
   out.push('## Scaling', '');
   out.push('The cost per sample should follow the active work (k experts, ≈ p·n non-zero inputs), not the parameter count: ' +
-    'compare "ms vs …" with "active work vs …"; "ns per useful MAC" is flat when it does.', '');
+    'compare "ms vs …" with "active work vs …"; "ns per useful MAC" is flat when it does. ' +
+    'The dense rows with n ≤ 256 (n = 20, n = 100 and E = 1 here) train on the Gram path (G = W Wᵀ, docs/architecture.md), which ' +
+    'does 2·p·n² multiply-adds per sample and 2·n²·m per batch instead of the counted ones (n = 100, m = 20: about 2390 per sample against 6410; ' +
+    'E = 1, m = 64: about 3250 against 20490), so their ns per useful MAC is low and the rows after them look dear next to them; ' +
+    'n = 400 and n = 1000 take the direct path.', '');
   scalingTable('n', 'With n (dense, m = n/5, p = 0.1, batch 1024)', { head: ['n', 'm'], cells: (r) => [r.n, r.m], baseIndex: 1, baseName: 'n=100' });
   scalingTable('E', 'With E (n = 100, k = 1, E·m = 64, p = 0.1, batch 1024)', { head: ['E', 'm'], cells: (r) => [r.E, r.m], baseIndex: 0, baseName: 'E=1' });
 
