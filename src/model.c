@@ -304,7 +304,7 @@ float tm_model_batch(tm_model *m, const tm_batch *bt, int grad) {
     int32_t probed = 0, probed_active = 0;
     if (grad) {
         memset(m->grad, 0, (size_t)m->nparams * sizeof(float));
-        memset(m->gWdec, 0, (size_t)E * hm * n * sizeof(float));
+        if (!m->gram) memset(m->gWdec, 0, (size_t)E * hm * n * sizeof(float));  // the Gram path writes it whole
         if (router_grad) memset(m->grouterT, 0, (size_t)m->Epad * n * sizeof(float));
         if (m->gram) memset(m->gram_grad, 0, (size_t)n * n * sizeof(float));
     }
