@@ -23,8 +23,9 @@
 // direct path's short loops cost more than its multiply-adds at small n. Above n = 256, G and
 // S outgrow the caches and the rule no longer holds (n = 400: from 1.2x slower at pn = m).
 #define TM_GRAM_MAX_N 256
+static int gram_can(const tm_config *c) { return c->experts == 1 && c->k == 1 && c->m > 2; }  // m <= 2: the fused pass
 int tm_gram_path(const tm_config *c) {
-    if (c->experts != 1 || c->k != 1 || c->m <= 2 || c->n > TM_GRAM_MAX_N) return 0;
+    if (!gram_can(c) || c->n > TM_GRAM_MAX_N) return 0;
     double n = c->n, per_output = 2.0 * c->p * n / c->m + 3.0 * n / c->batch;
     return per_output < 3.0 + 100.0 / n;
 }
@@ -96,7 +97,7 @@ tm_model *tm_model_new(const tm_config *c) { return tm_model_new_on_path(c, tm_g
 
 tm_model *tm_model_new_on_path(const tm_config *c, int gram) {
     if (tm_config_validate(c)) return NULL;
-    if (gram && (c->experts != 1 || c->k != 1 || c->m <= 2)) {
+    if (gram && !gram_can(c)) {
         tm_fail(TM_ERR_ARG, "the Gram path needs one expert, k = 1 and m > 2");
         return NULL;
     }
