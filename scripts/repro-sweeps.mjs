@@ -3,6 +3,8 @@
 // web/sweeps.html (a fresh profile, the worker pool, quick fidelity by default) and its
 // charts are saved under docs/img/sweeps/, with the wall time printed.
 //   node scripts/repro-sweeps.mjs [--presets fig3,fig4,table1] [--fidelity quick]   (build first)
+// --fidelity names the stream too: quick or paper train on PCG32 (the docs' images), quick-xoshiro
+// or paper-xoshiro on xoshiro (where the sweeps page starts fig4).
 // With --load, nothing is trained: result files of `toymoe sweep` (CLI shards, a cluster) or
 // `toymoe merge` are loaded into the page ("Load results…") and its charts are saved:
 //   node scripts/repro-sweeps.mjs [--presets fig4] [--fidelity paper] --load a.jsonl,b.jsonl [--out DIR]
@@ -46,7 +48,10 @@ const { context, server, close } = await launchChromium({ root: path.join(ROOT, 
 try {
   for (const { preset, fidelity, files } of jobs) {
     const page = await context.newPage();
-    await page.goto(`${server.url}sweeps.html?preset=${preset}&fidelity=${fidelity}`);
+    // the fidelity names its stream ('quick' is pcg32, 'quick-xoshiro' xoshiro): said outright,
+    // since the page starts fig4 on xoshiro when the URL does not
+    const stream = fidelity.endsWith('-xoshiro') ? 'xoshiro' : 'pcg32';
+    await page.goto(`${server.url}sweeps.html?preset=${preset}&fidelity=${fidelity.replace(/-xoshiro$/, '')}&data_rng=${stream}`);
     await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 60000 });
     const t0 = Date.now();
     if (files) {

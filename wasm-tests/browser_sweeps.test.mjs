@@ -154,9 +154,15 @@ test('sweeps.html has the strict CSP and the sweep modules use no HTML sinks', (
   }
 });
 
-test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the CLI\'s lines), the export is `toymoe merge`, charts draw, a cell opens in the lab',
+test('fig4 quick, 12 jobs: on its own stream (xoshiro), the pool trains them 4 at a time into IndexedDB (the CLI\'s lines), the export is `toymoe merge`, charts draw, a cell opens in the lab',
   { skip }, async () => {
     const { page, log } = await open('?preset=fig4&fidelity=quick&limit=12&workers=2');
+    // fig4 starts on xoshiro (page.js DEFAULT_STREAM): the URL need not say so, the page does
+    assert.equal(await sw(page, 'fidelity'), 'quick-xoshiro');
+    assert.match(page.url(), /\?preset=fig4&fidelity=quick&limit=12$/);
+    assert.equal(await page.locator('#sweep-data-rng').inputValue(), 'xoshiro');
+    assert.ok(await page.locator('#sweep-stream-note').isVisible());
+    assert.equal(await page.locator('#sweep-cli').textContent(), 'toymoe sweep --preset fig4 --fidelity quick --data-rng xoshiro --out f.jsonl');
     assert.match(await page.locator('#sweep-plan').textContent(), /12 models.*first 12 of 1,728.*1,500 steps × batch 512/);
     assert.match(await page.locator('#sweep-estimate').textContent(), /about \d+ s\. This is an estimate, from timing/);
     assert.ok((await sw(page, 'plan')).groups.every((g) => !g.jobs || g.msPerStep > 0), 'every planned architecture was timed');
@@ -165,8 +171,9 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     await waitStatus(page, 'done');
     assert.equal(await sw(page, 'done'), 12);
     assert.deepEqual((await sw(page, 'computed')).sort((a, b) => a - b), [...Array(12).keys()]);
-    const stored = await readIDB(page, 'fig4', 'quick');
+    const stored = await readIDB(page, 'fig4', 'quick-xoshiro');
     assert.deepEqual(stored.map((r) => r.job), [...Array(12).keys()], 'all 12 results are in IndexedDB');
+    for (const r of stored) assert.equal(JSON.parse(r.line).config.data_rng, 'xoshiro');
     for (const r of stored) assert.equal(JSON.parse(r.line).status, 'ok');
     // The queue (run 0 of every cell first: jobs 0, 3, 6, 9, 1, ...) went out in 3 groups of 4
     // of the 2x1-E1 architecture, each group trained by trainMany calls.
@@ -175,7 +182,7 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     // and every stored line (weights included) is the line `toymoe sweep` writes for its job alone.
     const exported = await page.evaluate(() => window.__sweeps.exportMerge());
     if (HAVE_CLI) {
-      const want = cliMerge('fig4', 12);
+      const want = cliMerge('fig4', 12, 'quick-xoshiro');
       assert.equal(exported.json, want.json, 'JSON export = toymoe merge');
       assert.equal(exported.csv, want.csv, 'CSV export = toymoe merge');
       for (const r of stored) assert.equal(r.line, want.lines.get(r.job), `job ${r.job}: the stored line = toymoe sweep's`);
@@ -184,7 +191,7 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     assert.deepEqual([merged.preset, merged.jobs_total, merged.models_done, merged.cells.length], ['fig4', 1728, 12, 4]);
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-export-json')]);
     assert.equal(fs.readFileSync(await dl.path(), 'utf8'), exported.json, 'the JSON button downloads the same file');
-    assert.equal(dl.suggestedFilename(), 'toymoe-sweep-fig4-quick.json');
+    assert.equal(dl.suggestedFilename(), 'toymoe-sweep-fig4-quick-xoshiro.json');
     // Charts: coloured phase cells and a box; PNG export.
     await page.waitForFunction(() => document.body.dataset.drawn === '12', null, { timeout: 10000 });
     assert.ok(await colouredShare(page, '#view-fig4 canvas') > 0.001, 'phase cells are coloured');
@@ -209,7 +216,7 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     await shot(page, 'sweeps-fig4-quick-12.png');
     const [lab] = await Promise.all([context.waitForEvent('page'), page.mouse.click(first.x, first.y)]);
     await lab.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
-    await lab.waitForFunction(() => window.__toymoe.messages.some((t) => /Loaded sweep model fig4\/quick job/.test(t)), null, { timeout: 20000 });
+    await lab.waitForFunction(() => window.__toymoe.messages.some((t) => /Loaded sweep model fig4\/quick-xoshiro job/.test(t)), null, { timeout: 20000 });
     const state = await lab.evaluate(() => window.__toymoe.state);
     assert.deepEqual([state.config.n, state.config.m, state.config.experts, state.config.load_balance], [2, 1, 1, true]);
     const line = JSON.parse(stored.find((r) => r.job === job).line);
@@ -267,14 +274,14 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     // Enter opens the focused cell's model in the lab, like a click; Space too.
     const [lab2] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Enter')]);
     await lab2.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
-    await lab2.waitForFunction((j) => window.__toymoe.messages.some((t) => t.includes(`Loaded sweep model fig4/quick job ${j}`)), job2, { timeout: 20000 });
+    await lab2.waitForFunction((j) => window.__toymoe.messages.some((t) => t.includes(`Loaded sweep model fig4/quick-xoshiro job ${j}`)), job2, { timeout: 20000 });
     assert.equal((await lab2.evaluate(() => window.__toymoe.state)).config.seed, JSON.parse(stored.find((r) => r.job === job2).line).seed);
     await lab2.close();
     await page.keyboard.press('ArrowLeft');
     const job1 = Number(/best: job (\d+)/.exec(await said(/S = 0\.10, r = 0\.5\. /))[1]);
     const [lab3] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('Space')]);
     await lab3.waitForLoadState('domcontentloaded');
-    assert.ok(lab3.url().endsWith(`#sweep=fig4/quick/${job1}`), lab3.url());
+    assert.ok(lab3.url().endsWith(`#sweep=fig4/quick-xoshiro/${job1}`), lab3.url());
     await lab3.close();
     // Escape hides the tooltip (the readout stays); leaving the grid removes ring and readout.
     await page.keyboard.press('Escape');
@@ -332,52 +339,70 @@ test('fig4 quick, 12 jobs: the pool trains them 4 at a time into IndexedDB (the 
     await page.close();
   });
 
-test('data_rng=xoshiro: a separate sweep (fidelity quick-xoshiro) stored, exported and linked apart, equal to the CLI\'s',
+test('data_rng=pcg32: a separate sweep (fidelity quick) stored, exported and linked apart, equal to the CLI\'s; each preset starts on its own stream',
   { skip }, async () => {
     const { page: before } = await open('?preset=fig4&fidelity=quick');
-    const pcgBefore = (await readIDB(before, 'fig4', 'quick')).map((r) => r.line);
+    const xoBefore = (await readIDB(before, 'fig4', 'quick-xoshiro')).map((r) => r.line);
+    assert.ok(xoBefore.length >= 12);
     await before.close();
-    const { page, log } = await open('?preset=fig4&fidelity=quick&data_rng=xoshiro&limit=8&workers=2');
-    assert.equal(await sw(page, 'fidelity'), 'quick-xoshiro');
-    assert.match(page.url(), /\?preset=fig4&fidelity=quick&data_rng=xoshiro&limit=8$/);
-    assert.equal(await page.locator('#sweep-data-rng').inputValue(), 'xoshiro');
+    const { page, log } = await open('?preset=fig4&fidelity=quick&data_rng=pcg32&limit=8&workers=2');
+    assert.equal(await sw(page, 'fidelity'), 'quick');
+    assert.match(page.url(), /\?preset=fig4&fidelity=quick&data_rng=pcg32&limit=8$/);
+    assert.equal(await page.locator('#sweep-data-rng').inputValue(), 'pcg32');
     assert.equal(await page.locator('#sweep-fidelity').inputValue(), 'quick');
-    assert.match(await page.locator('#sweep-stream-note').textContent(), /other draws/);
-    assert.ok(await page.locator('#sweep-stream-note').isVisible());
-    assert.equal(await page.locator('#btn-start').textContent(), 'Start', 'nothing of the pcg32 sweep counts as done');
+    assert.ok(!(await page.locator('#sweep-stream-note').isVisible()));
+    assert.equal(await page.locator('#sweep-cli').textContent(), 'toymoe sweep --preset fig4 --fidelity quick --out f.jsonl');
+    assert.equal(await page.locator('#btn-start').textContent(), 'Start', 'nothing of the xoshiro sweep counts as done');
     await page.click('#btn-start');
     await waitStatus(page, 'done');
-    await shot(page, 'sweeps-fig4-quick-xoshiro-8.png');
-    const stored = await readIDB(page, 'fig4', 'quick-xoshiro');
+    await shot(page, 'sweeps-fig4-quick-pcg32-8.png');
+    const stored = await readIDB(page, 'fig4', 'quick');
     assert.deepEqual(stored.map((r) => r.job), [...Array(8).keys()]);
-    for (const r of stored) assert.equal(JSON.parse(r.line).config.data_rng, 'xoshiro');
-    assert.deepEqual((await readIDB(page, 'fig4', 'quick')).map((r) => r.line), pcgBefore, 'the pcg32 sweep is untouched');
+    for (const r of stored) assert.equal(JSON.parse(r.line).config.data_rng, undefined, 'pcg32 is not spelled out in a job');
+    assert.deepEqual((await readIDB(page, 'fig4', 'quick-xoshiro')).map((r) => r.line), xoBefore, 'the xoshiro sweep is untouched');
     const exported = await page.evaluate(() => window.__sweeps.exportMerge());
     if (HAVE_CLI) {
-      const want = cliMerge('fig4', 8, 'quick-xoshiro');
-      assert.equal(exported.json, want.json, 'JSON export = toymoe merge of toymoe sweep --fidelity quick-xoshiro');
+      const want = cliMerge('fig4', 8, 'quick');
+      assert.equal(exported.json, want.json, 'JSON export = toymoe merge of toymoe sweep --fidelity quick');
       for (const r of stored) assert.equal(r.line, want.lines.get(r.job), `job ${r.job}`);
     }
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-export-json')]);
-    assert.equal(dl.suggestedFilename(), 'toymoe-sweep-fig4-quick-xoshiro.json');
-    assert.equal(await page.evaluate(() => window.__sweeps.labURL(2)), './#sweep=fig4/quick-xoshiro/2');
+    assert.equal(dl.suggestedFilename(), 'toymoe-sweep-fig4-quick.json');
+    assert.equal(await page.evaluate(() => window.__sweeps.labURL(2)), './#sweep=fig4/quick/2');
     const lab = await context.newPage();
-    await lab.goto(`${server.url}#sweep=fig4/quick-xoshiro/2`);
+    await lab.goto(`${server.url}#sweep=fig4/quick/2`);
     await lab.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30000 });
-    await lab.waitForFunction(() => window.__toymoe.messages.some((t) => /Loaded sweep model fig4\/quick-xoshiro job 2/.test(t)), null, { timeout: 20000 });
-    assert.equal((await lab.evaluate(() => window.__toymoe.state)).config.data_rng, 'xoshiro');
+    await lab.waitForFunction(() => window.__toymoe.messages.some((t) => /Loaded sweep model fig4\/quick job 2/.test(t)), null, { timeout: 20000 });
+    assert.equal((await lab.evaluate(() => window.__toymoe.state)).config.data_rng, 'pcg32');
     await lab.close();
-    // back to pcg32: the other sweep, and the URL says so
-    await page.selectOption('#sweep-data-rng', 'pcg32');
+    // back to xoshiro, fig4's own stream: the URL need not say it
+    await page.selectOption('#sweep-data-rng', 'xoshiro');
+    await page.waitForSelector('body[data-status="idle"]', { state: 'attached', timeout: 30000 });
+    assert.equal(await sw(page, 'fidelity'), 'quick-xoshiro');
+    assert.match(page.url(), /\?preset=fig4&fidelity=quick&limit=8$/);
+    assert.match(await page.locator('#sweep-stream-note').textContent(), /other draws/);
+    assert.ok(await page.locator('#sweep-stream-note').isVisible());
+    // fig3 starts on pcg32, the stream of its presets; xoshiro there is spelled out
+    await page.selectOption('#sweep-preset', 'fig3');
     await page.waitForSelector('body[data-status="idle"]', { state: 'attached', timeout: 30000 });
     assert.equal(await sw(page, 'fidelity'), 'quick');
-    assert.match(page.url(), /\?preset=fig4&fidelity=quick&limit=8$/);
-    assert.ok(!(await page.locator('#sweep-stream-note').isVisible()));
+    assert.match(page.url(), /\?preset=fig3&fidelity=quick&limit=8$/);
+    await page.selectOption('#sweep-data-rng', 'xoshiro');
+    await page.waitForSelector('body[data-status="idle"]', { state: 'attached', timeout: 30000 });
+    assert.match(page.url(), /\?preset=fig3&fidelity=quick&data_rng=xoshiro&limit=8$/);
+    assert.equal(await page.locator('#sweep-cli').textContent(), 'toymoe sweep --preset fig3 --fidelity quick --data-rng xoshiro --out f.jsonl');
+    // the URL's stream: data_rng, else the fidelity's suffix, else the preset's own (the module is
+    // the page's, already loaded: importing it again runs nothing)
+    for (const [query, fidelity] of [['?preset=fig4&fidelity=quick-xoshiro', 'quick-xoshiro'], ['?preset=fig3&fidelity=paper-xoshiro', 'paper-xoshiro'],
+      ['?preset=fig4&fidelity=quick-xoshiro&data_rng=pcg32', 'quick'], ['?data_rng=pcg32&fidelity=quick-xoshiro', 'quick'],
+      ['?preset=table1&fidelity=quick', 'quick'], ['?fidelity=paper', 'paper-xoshiro'], ['', 'quick-xoshiro']]) {
+      assert.equal(await page.evaluate(async (q) => (await import('./js/sweeps/page.js')).parseURL(q).fidelity, query), fidelity, query);
+    }
     assert.deepEqual(log.errors, []);
     await page.close();
     const { page: bad } = await open('?preset=fig4&fidelity=quick&data_rng=<b>mt</b>');
     assert.ok((await sw(bad, 'messages')).some((t) => /^data_rng: must be one of pcg32, xoshiro, got '<b>mt<\/b>'/.test(t)));
-    assert.equal(await sw(bad, 'fidelity'), 'quick');
+    assert.equal(await sw(bad, 'fidelity'), 'quick-xoshiro', 'the preset\'s own stream');
     assert.equal(await bad.evaluate(() => document.querySelectorAll('b').length), 0);
     await bad.close();
   });
@@ -399,7 +424,7 @@ test('a crashed worker (error) and a silent one (terminated) are replaced; their
   assert.ok(sent.jobs > 12, `the crashed worker's jobs were sent again (${JSON.stringify(sent)})`);
   const computed = await sw(page, 'computed');
   assert.deepEqual([...new Set(computed)].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => 12 + i), 'only the 12 new jobs were trained');
-  assert.equal((await readIDB(page, 'fig4', 'quick')).length, 24);
+  assert.equal((await readIDB(page, 'fig4', 'quick-xoshiro')).length, 24);
   assert.deepEqual(log.errors, []);
   await page.close();
 });
@@ -562,12 +587,12 @@ test('fig3 and fig7 by keyboard: Left/Right along a line, Up/Down to the line ab
 
 test('hostile URLs and stored records are refused with messages; nothing is injected', { skip }, async () => {
   const { page: setup } = await open('?preset=fig4&fidelity=quick&limit=24');
-  const good = (await readIDB(setup, 'fig4', 'quick')).find((r) => r.job === 3).line;
+  const good = (await readIDB(setup, 'fig4', 'quick-xoshiro')).find((r) => r.job === 3).line;
   await putIDB(setup, [
-    { preset: 'fig4', fidelity: 'quick', job: 3, line: good.replace(/"final_loss":[^,]+/, '"final_loss":"<img src=x>"') },
-    { preset: 'fig4', fidelity: 'quick', job: 30, line: '<img src=x onerror=alert(1)>' },
-    { preset: 'fig4', fidelity: 'quick', job: 31, line: good },  // job 3's line under job 31
-    { preset: 'fig4', fidelity: 'quick', job: 99999, line: good },
+    { preset: 'fig4', fidelity: 'quick-xoshiro', job: 3, line: good.replace(/"final_loss":[^,]+/, '"final_loss":"<img src=x>"') },
+    { preset: 'fig4', fidelity: 'quick-xoshiro', job: 30, line: '<img src=x onerror=alert(1)>' },
+    { preset: 'fig4', fidelity: 'quick-xoshiro', job: 31, line: good },  // job 3's line under job 31
+    { preset: 'fig4', fidelity: 'quick-xoshiro', job: 99999, line: good },
   ]);
   await setup.close();
   const { page, log } = await open('?preset=<script>alert(1)</script>&fidelity=paper&limit=-4&workers=99&watchdog=x&extra=1');
@@ -577,13 +602,13 @@ test('hostile URLs and stored records are refused with messages; nothing is inje
     assert.ok(msgs.some((t) => re.test(t)), `a message matching ${re}: ${msgs.join(' | ')}`);
   }
   assert.equal(await sw(page, 'preset'), 'fig4');
-  assert.equal(await sw(page, 'fidelity'), 'paper');
+  assert.equal(await sw(page, 'fidelity'), 'paper-xoshiro');
   assert.match(page.url(), /\?preset=fig4&fidelity=paper$/);
   await page.selectOption('#sweep-fidelity', 'quick');
   await page.waitForSelector('body[data-status="idle"]', { state: 'attached', timeout: 30000 });
   const after = await sw(page, 'messages');
   assert.ok(after.some((t) => /^4 stored results were not valid/.test(t)), after.join(' | '));
-  const jobs = (await readIDB(page, 'fig4', 'quick')).map((r) => r.job);
+  const jobs = (await readIDB(page, 'fig4', 'quick-xoshiro')).map((r) => r.job);
   assert.deepEqual(jobs.filter((j) => [3, 30, 31, 99999].includes(j)), [], 'invalid records were deleted');
   assert.equal(await sw(page, 'results'), 23, 'the 23 valid results remain');
   assert.equal(await page.locator('#btn-start').textContent(), 'Resume', 'job 3 is to be trained again');

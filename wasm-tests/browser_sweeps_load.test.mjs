@@ -119,7 +119,8 @@ test('CLI lines load into the page like its own results; a tampered file is refu
   assert.equal(sum.switched, 'fig4 quick');
   assert.deepEqual([sum.added, sum.duplicates, sum.invalid, sum.torn], [12, 0, 0, 0]);
   assert.deepEqual([await sw(page, 'preset'), await sw(page, 'fidelity'), await sw(page, 'done')], ['fig4', 'quick', 12]);
-  assert.match(page.url(), /\?preset=fig4&fidelity=quick&limit=13&workers=1$/);
+  // the CLI's default stream is pcg32, not fig4's own on this page: the URL says it
+  assert.match(page.url(), /\?preset=fig4&fidelity=quick&data_rng=pcg32&limit=13&workers=1$/);
   assert.ok((await sw(page, 'messages')).some((t) => /^Switched to the fig4 quick sweep.*Loaded 12 results from 1 file/.test(t)));
   const stored = await readIDB(page);
   assert.deepEqual(stored.map((r) => [r.preset, r.fidelity, r.job]), cli.lines.slice(0, 12).map((_, j) => ['fig4', 'quick', j]));

@@ -38,12 +38,13 @@ test('every lab link in the docs parses without messages', () => {
   assert.ok(count >= 40, `lab links found: ${count}`);
 });
 
-test('every sweeps-page link names a known preset, fidelity and limit', () => {
+test('every sweeps-page link names a known preset, fidelity, limit and data generator', () => {
   for (const [file, md] of Object.entries(text)) {
     for (const m of md.matchAll(/sweeps\.html\?([^\s`)"'<>|]+)/g)) {
       assert.ok(existsSync(join(REPO, 'web', 'sweeps.html')), `${file} links the sweeps page, which does not exist`);
       for (const [k, v] of new URLSearchParams(m[1])) {
-        const ok = { preset: ['fig3', 'fig4', 'table1'].includes(v), fidelity: ['quick', 'paper'].includes(v), limit: /^\d+$/.test(v) }[k];
+        const ok = { preset: ['fig3', 'fig4', 'table1'].includes(v), fidelity: ['quick', 'paper'].includes(v), limit: /^\d+$/.test(v),
+          data_rng: ['pcg32', 'xoshiro'].includes(v) }[k];
         assert.ok(ok, `${file}: sweeps.html?${m[1]}: bad ${k}=${v}`);
       }
     }

@@ -41,7 +41,12 @@ const PRESETS = {
 const FIDELITIES = { quick: 'quick — a smaller grid, minutes', paper: 'paper — the paper’s protocol, hours' };
 // The data stream of every job. A sweep on xoshiro is another sweep: its fidelity is the base's
 // with '-xoshiro' (src/sweep.c), under which its results are stored, exported and loaded.
-const STREAMS = { pcg32: 'pcg32 — presets', xoshiro: 'xoshiro — faster' };
+const STREAMS = { pcg32: 'pcg32 — the presets’ draws', xoshiro: 'xoshiro — vectorised, faster' };
+// The stream a preset starts on. fig4 trains thousands of tiny models, whose steps are mostly
+// drawing data: on xoshiro the full phase diagram takes about 44 min in a tab with 2 workers,
+// on pcg32 about 65 (bench/RESULTS.md). fig3 and table1 train larger single models, about as
+// fast on either, so they keep pcg32, the stream of the presets and of docs/reproduction.md.
+const DEFAULT_STREAM = { fig3: 'pcg32', fig4: 'xoshiro', table1: 'pcg32' };
 const XO = '-xoshiro';
 const baseOf = (fidelity) => (fidelity.endsWith(XO) ? fidelity.slice(0, -XO.length) : fidelity);
 const streamOf = (fidelity) => (fidelity.endsWith(XO) ? 'xoshiro' : 'pcg32');
@@ -67,7 +72,7 @@ const CHARTS = {
   ],
 };
 
-const DEFAULTS = { preset: 'fig4', fidelity: 'quick', limit: 0, workers: defaultWorkers(), watchdog: 20 };
+const DEFAULTS = { preset: 'fig4', fidelity: withStream('quick', DEFAULT_STREAM.fig4), limit: 0, workers: defaultWorkers(), watchdog: 20 };
 const DRAW_MS = 250;
 
 const S = {
@@ -107,7 +112,8 @@ const say = (text, kind = 'error') => showMessage(text, kind, { tag: 'toymoe swe
 // ------------------------------------------------------------------ URL
 
 /** The page's URL parameters, validated: {preset, fidelity, limit, workers, watchdog, messages}.
- * fidelity carries the stream: 'quick' + data_rng=xoshiro (or fidelity=quick-xoshiro) -> 'quick-xoshiro'. */
+ * fidelity carries the stream: 'quick' + data_rng=xoshiro (or fidelity=quick-xoshiro) -> 'quick-xoshiro';
+ * with neither, the preset's stream (DEFAULT_STREAM). */
 export function parseURL(search) {
   const out = { ...DEFAULTS, messages: [] };
   let stream = null;
@@ -128,7 +134,10 @@ export function parseURL(search) {
         else out.messages.push(`preset: must be one of ${Object.keys(PRESETS).join(', ')}, got '${shown(raw)}'`);
         break;
       case 'fidelity':
-        if (knownFidelity(raw)) out.fidelity = raw;
+        if (knownFidelity(raw)) {
+          out.fidelity = raw;
+          if (raw.endsWith(XO)) stream ??= 'xoshiro';
+        }
         else out.messages.push(`fidelity: must be one of ${Object.keys(FIDELITIES).flatMap((f) => [f, `${f}-xoshiro`]).join(', ')}, got '${shown(raw)}'`);
         break;
       case 'data_rng':
@@ -142,13 +151,13 @@ export function parseURL(search) {
         out.messages.push(`unknown parameter '${shown(k)}' ignored`);
     }
   }
-  if (stream) out.fidelity = withStream(baseOf(out.fidelity), stream);
+  out.fidelity = withStream(baseOf(out.fidelity), stream ?? DEFAULT_STREAM[out.preset]);
   return out;
 }
 
 function syncURL() {
   const q = new URLSearchParams({ preset: S.preset, fidelity: baseOf(S.fidelity) });
-  if (streamOf(S.fidelity) !== 'pcg32') q.set('data_rng', streamOf(S.fidelity));
+  if (streamOf(S.fidelity) !== DEFAULT_STREAM[S.preset]) q.set('data_rng', streamOf(S.fidelity));
   if (S.limit) q.set('limit', String(S.limit));
   if (S.workers !== DEFAULTS.workers) q.set('workers', String(S.workers));
   if (S.watchdog !== DEFAULTS.watchdog) q.set('watchdog', String(S.watchdog));
@@ -694,6 +703,9 @@ async function select({ autoResume = true } = {}) {
   $('sweep-fidelity').value = baseOf(S.fidelity);
   $('sweep-data-rng').value = streamOf(S.fidelity);
   $('sweep-stream-note').hidden = streamOf(S.fidelity) === 'pcg32';
+  // the CLI's stream is always pcg32 unless told (src/cli/sweep_cmd.c)
+  $('sweep-cli').textContent = `toymoe sweep --preset ${S.preset} --fidelity ${baseOf(S.fidelity)}` +
+    `${streamOf(S.fidelity) === 'pcg32' ? '' : ` --data-rng ${streamOf(S.fidelity)}`} --out f.jsonl`;
   $('sweep-desc').textContent = PRESETS[S.preset].desc;
   $('sweep-plan').textContent = 'Planning…';
   $('sweep-estimate').textContent = 'Timing a few training steps of each architecture in a worker…';
@@ -803,7 +815,12 @@ async function main() {
   for (const [id, p] of Object.entries(PRESETS)) presetSel.append(el('option', { value: id }, p.label));
   for (const [id, t] of Object.entries(FIDELITIES)) fidSel.append(el('option', { value: id }, t));
   for (const [id, t] of Object.entries(STREAMS)) rngSel.append(el('option', { value: id }, t));
-  presetSel.addEventListener('change', () => { if (Object.hasOwn(PRESETS, presetSel.value)) { S.preset = presetSel.value; select(); } });
+  presetSel.addEventListener('change', () => {
+    if (!Object.hasOwn(PRESETS, presetSel.value)) return;
+    S.preset = presetSel.value;
+    S.fidelity = withStream(baseOf(S.fidelity), DEFAULT_STREAM[S.preset]);  // each preset starts on its own stream
+    select();
+  });
   fidSel.addEventListener('change', () => {
     if (Object.hasOwn(FIDELITIES, fidSel.value)) { S.fidelity = withStream(fidSel.value, streamOf(S.fidelity)); select(); }
   });
